@@ -1,0 +1,48 @@
+# The two commands: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-dev translations extract-messages db-upgrade clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed translations
+install-dev: $(VENV)/.installed-dev translations
+
+# Compiled catalogues (.mo) are build output, not committed.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel -q compile -d portal/translations
+
+extract-messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o portal/translations/messages.pot .
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
+
+# Development server: SQLite database, uploads, mail and search index under instance/.
+run: install
+	PORTAL_ENV=development $(FLASK) db upgrade
+	PORTAL_ENV=development $(FLASK) portal seed-if-empty
+	PORTAL_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
+
+db-upgrade: install
+	$(FLASK) db upgrade
+
+# The whole suite on SQLite; PostgreSQL too when TEST_DATABASE_URL is set.
+test: install-dev
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

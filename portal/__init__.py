@@ -1,0 +1,84 @@
+"""社区治理案例共享平台 (Community Governance Case Exchange)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal import config as config_module
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Application factory: defaults, then instance/config.py, then PORTAL_* variables,
+    then ``test_config`` (tests only)."""
+    instance = Path(test_config["INSTANCE_DIR"]) if test_config and "INSTANCE_DIR" in test_config \
+        else config_module.instance_dir()
+    app = Flask(__name__, instance_path=str(instance), instance_relative_config=True)
+    app.config.from_mapping(config_module.defaults(instance))
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    app.config.update(config_module.load_environment())
+    if test_config is not None:
+        app.config.update(test_config)
+    config_module.finalize(app.config)
+    instance.mkdir(parents=True, exist_ok=True)
+
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
+                                x_proto=app.config["TRUSTED_PROXIES"])
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from portal import cli, errors, security, templating
+
+    errors.register_error_handlers(app)
+    security.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from flask_babel import gettext
+
+    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录后再继续。"
+    login_manager.localize_callback = gettext
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from portal import sqlite
+    from portal.auth.models import User
+
+    sqlite.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        uid, _, token = user_id.partition(":")
+        if not uid.isdigit():
+            return None
+        user = db.session.get(User, int(uid))
+        if user is None or not user.is_active or user.session_token != token:
+            return None
+        return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    from portal.admin.views import bp as admin_bp
+    from portal.api.views import bp as api_bp
+    from portal.auth.views import bp as auth_bp
+    from portal.main.views import bp as main_bp
+    from portal.orgs.views import bp as orgs_bp
+
+    for bp in (main_bp, auth_bp, orgs_bp, admin_bp, api_bp):
+        app.register_blueprint(bp)

@@ -1,0 +1,42 @@
+"""The audit log: every administrative action is written here by the service that performs it."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.admin.models import AuditEntry
+from portal.extensions import db
+
+
+def record(actor, action: str, target, summary: str = "") -> AuditEntry:
+    """Add an audit entry in the current transaction (the caller commits)."""
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        target_type=type(target).__tablename__ if target is not None else "",
+        target_id=getattr(target, "id", None),
+        summary=summary[:500],
+    )
+    db.session.add(entry)
+    return entry
+
+
+ACTION_LABELS = {
+    "user.grant_admin": "授予平台管理员",
+    "user.revoke_admin": "撤销平台管理员",
+    "user.grant_reviewer": "授予点评专家",
+    "user.update_reviewer": "更新专家资料",
+    "user.revoke_reviewer": "撤销点评专家",
+    "user.disable": "停用账号",
+    "user.enable": "恢复账号",
+    "user.create": "创建用户（命令行）",
+    "org.verify": "通过单位认证",
+    "org.reject": "驳回单位申请",
+    "org.create": "创建单位（命令行）",
+}
+
+
+def recent_entries(action_prefix: str | None = None, page: int = 1, per_page: int = 50):
+    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if action_prefix:
+        query = query.where(AuditEntry.action.startswith(action_prefix))
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.extensions import db
+from portal.models_base import new_token, utcnow
+
+if TYPE_CHECKING:
+    from portal.orgs.models import Membership
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    disabled_at: Mapped[datetime | None]
+    # Part of the login cookie: rotating it logs out every other session.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    reviewer_profile: Mapped[ReviewerProfile | None] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email}>"
+
+    # Flask-Login -------------------------------------------------------
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.disabled_at is None
+
+    # Passwords ---------------------------------------------------------
+    def set_password(self, password: str) -> None:
+        # scrypt with a random salt by default; the test suite picks a cheaper method for speed.
+        self.password_hash = generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    # Roles -------------------------------------------------------------
+    @property
+    def is_reviewer(self) -> bool:
+        return self.reviewer_profile is not None and self.reviewer_profile.active
+
+    def membership_in(self, org_id: int) -> Membership | None:
+        return next((m for m in self.memberships if m.org_id == org_id), None)
+
+
+class ReviewerProfile(db.Model):
+    """Expert commentator (点评专家) details; the reviewer role is held while ``active``."""
+
+    __tablename__ = "reviewer_profiles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    title: Mapped[str] = mapped_column(String(100), default="")
+    affiliation: Mapped[str] = mapped_column(String(200), default="")
+    expertise: Mapped[str] = mapped_column(String(500), default="")
+    bio: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="reviewer_profile")
+
+    @property
+    def expertise_list(self) -> list[str]:
+        return [part.strip() for part in self.expertise.replace("，", "、").replace(",", "、").split("、") if part.strip()]

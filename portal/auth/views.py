@@ -1,0 +1,148 @@
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.admin.services import update_own_reviewer_profile
+from portal.auth import services
+from portal.auth.forms import (
+    ChangePasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+    ResetRequestForm,
+    ReviewerProfileForm,
+)
+from portal.errors import ValidationError
+from portal.extensions import db, limiter
+from portal.forms import apply_service_error
+from portal.urls import safe_next_url
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _login_failed(response) -> bool:
+    # Only failed attempts count towards the limit: a successful login redirects.
+    return request.method == "POST" and response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_login_failed)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user, remember=form.remember.data)
+            db.session.commit()
+            flash(_("欢迎回来，%(name)s。", name=user.display_name), "success")
+            return redirect(safe_next_url(request.args.get("next")) or url_for("main.index"))
+        form.password.errors.append(_("邮箱或密码不正确，或账号已停用。"))
+    return render_template("auth/login.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("您已退出登录。"), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"],
+               deduct_when=lambda r: r.status_code == 302)
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(form.email.data, form.display_name.data, form.password.data)
+        except ValidationError as exc:
+            apply_service_error(form, exc) or flash(exc.message, "error")
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("注册成功，欢迎加入社区治理案例共享平台。"), "success")
+            return redirect(safe_next_url(request.args.get("next")) or url_for("main.index"))
+    return render_template("auth/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        services.update_profile(current_user, form.display_name.data)
+        db.session.commit()
+        flash(_("资料已保存。"), "success")
+        return redirect(url_for(".account"))
+    reviewer_form = None
+    if current_user.is_reviewer:
+        reviewer_form = ReviewerProfileForm(obj=current_user.reviewer_profile, prefix="expert")
+    return render_template("auth/account.html", form=form, reviewer_form=reviewer_form)
+
+
+@bp.route("/account/expert", methods=["POST"])
+@login_required
+def expert_profile():
+    form = ReviewerProfileForm(prefix="expert")
+    if form.validate_on_submit():
+        update_own_reviewer_profile(current_user, title=form.title.data, affiliation=form.affiliation.data,
+                                    expertise=form.expertise.data, bio=form.bio.data)
+        db.session.commit()
+        flash(_("专家资料已保存。"), "success")
+        return redirect(url_for(".account"))
+    return render_template("auth/account.html", form=ProfileForm(obj=current_user), reviewer_form=form), 422
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.password.data)
+        except ValidationError as exc:
+            apply_service_error(form, exc) or flash(exc.message, "error")
+        else:
+            db.session.commit()
+            # Re-issue this session's cookie with the new token; every other session is now invalid.
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+            login_user(current_user, remember=remembered)
+            flash(_("密码已修改，其他设备上的登录已失效。"), "success")
+            return redirect(url_for(".account"))
+    return render_template("auth/change_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RESET_RATE_LIMIT"], methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        flash(_("如果该邮箱已注册，我们已发送一封包含重置链接的邮件，请查收。"), "info")
+        return redirect(url_for(".login"))
+    return render_template("auth/reset_request.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        services.user_for_reset_token(token)
+    except ValidationError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for(".reset_request"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except ValidationError as exc:
+            apply_service_error(form, exc) or flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(_("密码已重置，请用新密码登录。"), "success")
+            return redirect(url_for(".login"))
+    return render_template("auth/reset_password.html", form=form), 422 if form.errors else 200

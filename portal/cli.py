@@ -1,0 +1,83 @@
+"""``flask --app wsgi portal ...`` commands for operators."""
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from portal.errors import ValidationError
+from portal.extensions import db
+
+portal_cli = AppGroup("portal", help="社区治理案例共享平台 administration commands.")
+
+
+@portal_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True, help="Display name.")
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--admin", is_flag=True, help="Make the user a platform admin.")
+@click.option("--reviewer", is_flag=True, help="Make the user a reviewer (点评专家).")
+def create_user_command(email, name, password, admin, reviewer):
+    """Create an account."""
+    from portal.auth.services import create_user
+
+    try:
+        user = create_user(email, name, password, admin=admin, reviewer=reviewer)
+    except ValidationError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"Created user {user.id} <{user.email}>")
+
+
+@portal_cli.command("create-org")
+@click.option("--name", required=True)
+@click.option("--province", required=True, help="One of the 34 provincial-level divisions, e.g. 贵州省.")
+@click.option("--type", "org_type", required=True, help="社工机构 / 社区社会组织 / 委员单位 / 街道或社区 / 其他")
+@click.option("--admin-email", required=True, help="An existing user who becomes the unit's admin.")
+@click.option("--city", default="", help="City (defaults to the province).")
+def create_org_command(name, province, org_type, admin_email, city):
+    """Create a verified organization with an existing user as its admin."""
+    from portal.auth.services import get_user_by_email
+    from portal.orgs.services import create_verified_org
+
+    admin = get_user_by_email(admin_email)
+    if admin is None:
+        raise click.ClickException(f"No user with e-mail {admin_email}; create it first with `portal create-user`.")
+    try:
+        org = create_verified_org(name, province, org_type, admin, city=city)
+    except ValidationError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.field or 'error'}: {exc.message}") from None
+    db.session.commit()
+    click.echo(f"Created organization {org.id} {org.name} (verified), admin <{admin.email}>")
+
+
+@portal_cli.command("seed-demo")
+def seed_demo_command():
+    """Load demo organizations, users of every role and content. Safe to run twice."""
+    from portal.demo import seed_demo
+
+    created, logins = seed_demo()
+    db.session.commit()
+    click.echo("Demo data " + ("loaded." if created else "already present; nothing changed."))
+    click.echo("Demo logins (password for all: %s):" % logins["password"])
+    for email, role in logins["accounts"]:
+        click.echo(f"  {email:<28} {role}")
+
+
+@portal_cli.command("seed-if-empty")
+def seed_if_empty_command():
+    """Load demo data only when the database has no users (used by `make run`)."""
+    from sqlalchemy import func, select
+
+    from portal.auth.models import User
+
+    if db.session.scalar(select(func.count()).select_from(User)):
+        click.echo("Database already has users; demo data not loaded.")
+        return
+    seed_demo_command.callback()
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(portal_cli)

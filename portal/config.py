@@ -1,0 +1,124 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``PORTAL_*`` environment variables.
+
+The environment names are a contract with operators; each is documented in README.md.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Environment variables read by :func:`load_environment`, mapped to config keys.
+#: The value converter turns the string into the type the app expects.
+ENV_SETTINGS: dict[str, tuple[str, type]] = {
+    "PORTAL_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "PORTAL_SECRET_KEY": ("SECRET_KEY", str),
+    "PORTAL_RATELIMIT_STORAGE": ("RATELIMIT_STORAGE_URI", str),
+    "PORTAL_ENV": ("PORTAL_ENV", str),
+    "PORTAL_MAIL_BACKEND": ("MAIL_BACKEND", str),
+    "PORTAL_MAIL_SENDER": ("MAIL_SENDER", str),
+    "PORTAL_SMTP_HOST": ("SMTP_HOST", str),
+    "PORTAL_SMTP_PORT": ("SMTP_PORT", int),
+    "PORTAL_SMTP_USER": ("SMTP_USER", str),
+    "PORTAL_SMTP_PASSWORD": ("SMTP_PASSWORD", str),
+    "PORTAL_SMTP_STARTTLS": ("SMTP_STARTTLS", bool),
+    "PORTAL_BASE_URL": ("BASE_URL", str),
+    "PORTAL_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", bool),
+    "PORTAL_MAX_UPLOAD_MB": ("MAX_UPLOAD_MB", int),
+    "PORTAL_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+}
+
+
+class MissingSecretKey(RuntimeError):
+    """Raised when the app would run in production with no secret key."""
+
+
+def instance_dir() -> Path:
+    """Where the database, search index, uploads and outgoing mail live by default."""
+    raw = os.environ.get("PORTAL_INSTANCE_DIR")
+    return Path(raw).resolve() if raw else PROJECT_ROOT / "instance"
+
+
+def defaults(instance: Path) -> dict:
+    return {
+        "PORTAL_ENV": "production",
+        "SECRET_KEY": None,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'portal.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATELIMIT_KEY_PREFIX": "portal",
+        # If Redis is unreachable, log it and serve the request rather than fail every login.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+        "REGISTER_RATE_LIMIT": "5 per hour",
+        "RESET_RATE_LIMIT": "5 per hour",
+        "MAIL_BACKEND": "file",
+        "MAIL_SENDER": "社区治理案例共享平台 <noreply@example.org>",
+        "MAIL_DIR": str(instance / "mail"),
+        "SMTP_HOST": "localhost",
+        "SMTP_PORT": 25,
+        "SMTP_USER": "",
+        "SMTP_PASSWORD": "",
+        "SMTP_STARTTLS": False,
+        "BASE_URL": "",
+        "UPLOAD_DIR": str(instance / "uploads"),
+        "SEARCH_INDEX_DIR": str(instance / "search"),
+        "MAX_UPLOAD_MB": 20,
+        "TRUSTED_PROXIES": 0,
+        "BABEL_DEFAULT_LOCALE": "zh_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": {"zh_CN": "简体中文", "en": "English"},
+        "SESSION_COOKIE_SECURE": None,  # None: decided in finalize()
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": 60 * 60 * 24 * 30,
+        "PASSWORD_HASH_METHOD": "scrypt",
+        "PASSWORD_RESET_MAX_AGE": 60 * 60 * 2,
+        "INVITATION_MAX_AGE_DAYS": 14,
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def _to_bool(raw: str) -> bool:
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load_environment(environ: dict[str, str] | None = None) -> dict:
+    """Return the config keys set through ``PORTAL_*`` environment variables."""
+    environ = os.environ if environ is None else environ
+    found = {}
+    for name, (key, kind) in ENV_SETTINGS.items():
+        if name in environ and environ[name] != "":
+            raw = environ[name]
+            found[key] = _to_bool(raw) if kind is bool else kind(raw)
+    return found
+
+
+def normalize_database_url(url: str) -> str:
+    """Plain ``postgresql://`` URLs use psycopg 3, the driver this project installs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def finalize(config) -> None:
+    """Derive settings that depend on others, and refuse unsafe production set-ups."""
+    config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    relaxed = config.get("TESTING") or config.get("DEBUG") or config["PORTAL_ENV"] == "development"
+    if not config.get("SECRET_KEY"):
+        if not relaxed:
+            raise MissingSecretKey(
+                "PORTAL_SECRET_KEY 未设置：生产环境必须提供会话密钥。"
+                " Set PORTAL_SECRET_KEY (for example: python -c 'import secrets; print(secrets.token_hex(32))')"
+                " or put SECRET_KEY in instance/config.py."
+            )
+        config["SECRET_KEY"] = "development-only-insecure-key"
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        config["SESSION_COOKIE_SECURE"] = not relaxed
+    config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
+    config["MAX_CONTENT_LENGTH"] = (int(config["MAX_UPLOAD_MB"]) + 1) * 1024 * 1024

@@ -1,0 +1,89 @@
+"""Domain exceptions raised by services, and the Chinese error pages / JSON errors."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+class ServiceError(Exception):
+    """Base for errors a service raises; the message is shown to the user."""
+
+    status_code = 400
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ValidationError(ServiceError):
+    """A business rule refused the change (nothing was saved)."""
+
+
+class PermissionDenied(ServiceError):
+    status_code = 403
+
+
+class NotFound(ServiceError):
+    status_code = 404
+
+
+MESSAGES = {
+    400: _l("请求有误，服务器无法处理。请检查后重试。"),
+    403: _l("您没有权限执行此操作。"),
+    404: _l("页面不存在，或您没有查看它的权限。"),
+    405: _l("不支持该请求方式。"),
+    413: _l("上传的文件过大。"),
+    429: _l("操作过于频繁，请稍后再试。"),
+    500: _l("服务器出现意外错误，我们已记录该问题。请稍后再试。"),
+}
+TITLES = {
+    400: _l("请求无效"),
+    403: _l("无权访问"),
+    404: _l("未找到"),
+    405: _l("方法不允许"),
+    413: _l("文件过大"),
+    429: _l("请求过于频繁"),
+    500: _l("服务器错误"),
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(code: int, message: str | None = None):
+    message = str(message or MESSAGES.get(code, MESSAGES[500]))
+    if wants_json():
+        return jsonify(error={"code": code, "message": message}), code
+    return (
+        render_template("errors/error.html", code=code, title=TITLES.get(code, TITLES[500]), message=message),
+        code,
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return error_response(400, _l("表单已过期或缺少安全令牌（CSRF），请刷新页面后重新提交。"))
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        return error_response(exc.status_code, exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        # Keep our own Chinese text unless the view passed a description of its own to abort().
+        # (Flask-Limiter puts the English limit text there; the Chinese message is clearer.)
+        custom = exc.description if exc.description != type(exc).description and code != 429 else None
+        return error_response(code, custom)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception):
+        if isinstance(exc, HTTPException):
+            return http_error(exc)
+        app.logger.exception("Unhandled error on %s", request.path)
+        return error_response(500)

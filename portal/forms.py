@@ -1,0 +1,30 @@
+"""Form pieces shared by every feature."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+
+class ActionForm(FlaskForm):
+    """A button-only form: carries the CSRF token for POST actions."""
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("原因"), validators=[Optional(), Length(max=1000)])
+
+
+def required(message=None):
+    return DataRequired(message=message or _l("此项为必填项。"))
+
+
+def email_field_validators():
+    return [required(), Email(message=_l("请输入有效的邮箱地址。")), Length(max=254)]
+
+
+def apply_service_error(form: FlaskForm, error) -> bool:
+    """Show a service ValidationError next to its field; returns False if it had no field."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is None:
+        return False
+    field.errors = list(field.errors) + [error.message]
+    return True

@@ -1,0 +1,47 @@
+"""Jinja globals and filters shared by every template."""
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import format_datetime, get_locale
+
+from portal import permissions
+from portal.forms import ActionForm
+from portal.orgs.models import OrgRole, OrgStatus
+from portal.text import render_markdown
+
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction; it is translated where it is displayed."""
+    return message
+
+
+ORG_STATUS_LABELS = {OrgStatus.PENDING: N_("待审核"), OrgStatus.VERIFIED: N_("已认证"), OrgStatus.REJECTED: N_("未通过")}
+ORG_ROLE_LABELS = {OrgRole.ADMIN: N_("管理员"), OrgRole.EDITOR: N_("编辑")}
+
+
+class _Predicates:
+    """``can.can_edit_org(current_user, org)`` in templates: the same checks services use."""
+
+    def __getattr__(self, name):
+        return permissions.TEMPLATE_PREDICATES[name]
+
+
+def init_app(app: Flask) -> None:
+    from flask_babel import gettext
+
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["org_status"] = lambda value: gettext(ORG_STATUS_LABELS.get(value, value))
+    app.jinja_env.filters["org_role"] = lambda value: gettext(ORG_ROLE_LABELS.get(value, value))
+
+    @app.context_processor
+    def inject_globals():
+        return {
+            "can": _Predicates(),
+            "current_locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+            # formdata=None: never read the request body here (error pages render for
+            # requests whose body was refused, e.g. 413).
+            "logout_form": ActionForm(formdata=None),
+        }

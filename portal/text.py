@@ -1,0 +1,53 @@
+"""User-supplied Markdown to safe HTML. Every route that stores rich text renders it here."""
+from __future__ import annotations
+
+import bleach
+import markdown
+from markupsafe import Markup
+
+ALLOWED_TAGS = frozenset({
+    "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "b", "i",
+    "blockquote", "code", "pre", "table", "thead", "tbody", "tr", "th", "td", "a", "img", "del", "sup", "sub",
+})
+ALLOWED_ATTRIBUTES = {"a": ["href", "title"], "img": ["src", "alt", "title"], "th": ["align"], "td": ["align"]}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+#: Images may only come from this site's own uploads.
+UPLOAD_PREFIX = "/uploads/"
+
+
+def _image_src_allowed(tag: str, name: str, value: str) -> bool:
+    if tag == "img":
+        if name == "src":
+            return value.startswith(UPLOAD_PREFIX) and ".." not in value
+        return name in ("alt", "title")
+    return name in ALLOWED_ATTRIBUTES.get(tag, [])
+
+
+def _link_rel(attrs, new=False):
+    href_key = (None, "href")
+    if href_key in attrs:
+        attrs[(None, "rel")] = "nofollow noopener"
+    return attrs
+
+
+_cleaner = bleach.Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=_image_src_allowed,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+    filters=[],
+)
+
+
+def clean_html(html: str) -> str:
+    cleaned = _cleaner.clean(html)
+    return bleach.linkify(cleaned, callbacks=[_link_rel], skip_tags={"pre", "code"}, parse_email=False)
+
+
+def render_markdown(source: str | None) -> Markup:
+    """Render Markdown and clean it with the allow-list; raw HTML in the source is sanitized too."""
+    if not source:
+        return Markup("")
+    html = markdown.markdown(source, extensions=["tables", "sane_lists"], output_format="html")
+    return Markup(clean_html(html))

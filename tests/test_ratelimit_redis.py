@@ -1,0 +1,24 @@
+"""With Redis as the limiter's storage (as in production), limits are shared across app instances
+(standing in for gunicorn workers). Runs when TEST_REDIS_URL is set; CI sets it."""
+import os
+import uuid
+
+import pytest
+
+from tests.conftest import make_app
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+pytestmark = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")
+
+
+def test_failed_logins_are_counted_across_workers(database, tmp_path):
+    prefix = f"portal-test-{uuid.uuid4().hex}"
+    config = {"WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix,
+              "LOGIN_RATE_LIMIT": "4 per minute"}
+    worker_a = make_app(database, tmp_path / "a", **config).test_client()
+    worker_b = make_app(database, tmp_path / "b", **config).test_client()
+    bad = {"email": "a@example.org", "password": "wrong-password-1"}
+    for client in (worker_a, worker_b, worker_a, worker_b):
+        assert client.post("/auth/login", data=bad).status_code == 422
+    assert worker_a.post("/auth/login", data=bad).status_code == 429
+    assert worker_b.post("/auth/login", data=bad).status_code == 429
