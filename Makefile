@@ -28,7 +28,7 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel -q compile -d portal/translations
 
 extract-messages: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o portal/translations/messages.pot .
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ -o portal/translations/messages.pot .
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
 
 # Development server: SQLite database, uploads, mail and search index under instance/.

@@ -28,15 +28,17 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
                                 x_proto=app.config["TRUSTED_PROXIES"])
 
+    app.json.ensure_ascii = False  # readable Chinese in JSON responses
     _init_extensions(app)
     _register_blueprints(app)
 
-    from portal import cli, errors, security, templating
+    from portal import cli, errors, search, security, templating
 
     errors.register_error_handlers(app)
     security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
+    search.init_app(app)
     return app
 
 
@@ -77,8 +79,10 @@ def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
+    from portal.cases.views import bp as cases_bp
     from portal.main.views import bp as main_bp
+    from portal.search.views import bp as search_bp
     from portal.orgs.views import bp as orgs_bp
 
-    for bp in (main_bp, auth_bp, orgs_bp, admin_bp, api_bp):
+    for bp in (main_bp, auth_bp, orgs_bp, cases_bp, search_bp, admin_bp, api_bp):
         app.register_blueprint(bp)

@@ -80,4 +80,7 @@ def seed_if_empty_command():
 
 
 def init_app(app: Flask) -> None:
+    from portal.cases.cli import cases_cli
+
     app.cli.add_command(portal_cli)
+    app.cli.add_command(cases_cli)

@@ -27,6 +27,8 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PORTAL_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", bool),
     "PORTAL_MAX_UPLOAD_MB": ("MAX_UPLOAD_MB", int),
     "PORTAL_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+    "PORTAL_SEARCH_INDEX_DIR": ("SEARCH_INDEX_DIR", str),
+    "PORTAL_SEARCH_SYNC": ("SEARCH_SYNC", str),
 }
 
 
@@ -65,6 +67,10 @@ def defaults(instance: Path) -> dict:
         "BASE_URL": "",
         "UPLOAD_DIR": str(instance / "uploads"),
         "SEARCH_INDEX_DIR": str(instance / "search"),
+        # thread: each process indexes in a background thread after commits;
+        # inline: right after the commit (tests); off: only `flask search drain` / another process.
+        "SEARCH_SYNC": "thread",
+        "SEARCH_POLL_SECONDS": 5.0,
         "MAX_UPLOAD_MB": 20,
         "TRUSTED_PROXIES": 0,
         "BABEL_DEFAULT_LOCALE": "zh_CN",

@@ -126,4 +126,43 @@ def seed_demo() -> tuple[bool, dict]:
         for email, role in spec["members"]:
             org.memberships.append(Membership(user=get_user_by_email(email), role=role))
     db.session.flush()
+    created |= _seed_cases(admin)
     return created, {"password": DEMO_PASSWORD, "accounts": [(email, role) for email, _n, role, _f in USERS]}
+
+
+def _seed_cases(curator: User) -> bool:
+    """Demo cases in every workflow state, walked through the real workflow."""
+    from datetime import date, datetime, timedelta
+
+    from portal.cases import services
+    from portal.cases.demo_cases import DEMO_CASES
+    from portal.cases.models import Case
+
+    steps = {
+        "draft": [], "submitted": ["submit"], "in_review": ["submit", "start_review"],
+        "returned": ["submit", "return"], "published": ["submit", "publish"],
+    }
+    created = False
+    for spec in DEMO_CASES:
+        org = db.session.scalar(select(Organization).where(Organization.name == spec["org"]))
+        if org is None or db.session.scalar(
+                select(Case).where(Case.org_id == org.id, Case.external_id == spec["external_id"])):
+            continue
+        created = True
+        fields = {k: v for k, v in spec.items()
+                  if k not in ("external_id", "org", "status", "featured", "return_reason")}
+        for key in ("started_on", "ended_on"):
+            fields[key] = date.fromisoformat(fields[key]) if fields.get(key) else None
+        member = next((m.user for m in org.memberships), None)
+        case = services.create_case(None, org, services.CaseData(**fields), external_id=spec["external_id"])
+        case.created_by = member
+        for action in steps[spec["status"]]:
+            actor = member if action == "submit" else curator
+            reason = spec.get("return_reason", "") if action == "return" else ""
+            services.transition(actor, case, action, reason)
+        if case.published_at is not None:
+            anchor = case.ended_on or case.started_on or date(2023, 1, 1)
+            case.published_at = datetime.combine(anchor, datetime.min.time()) + timedelta(days=30)
+        case.featured = bool(spec.get("featured")) and case.is_published
+    db.session.flush()
+    return created

@@ -62,6 +62,55 @@ def can_administer(user) -> bool:
     return is_platform_admin(user)
 
 
+# Cases ---------------------------------------------------------------------------
+# Imported lazily: cases.models imports orgs, which this module also uses.
+
+def _case_statuses():
+    from portal.cases.models import CaseStatus
+
+    return CaseStatus
+
+
+def is_case_unit_member(user, case) -> bool:
+    return is_org_member(user, case.org)
+
+
+def can_curate(user) -> bool:
+    """Platform admins act as curators of the case library."""
+    return is_platform_admin(user)
+
+
+def can_view_case(user, case) -> bool:
+    """Published cases are public; every other state is seen by the unit and curators only."""
+    if case.status == _case_statuses().PUBLISHED:
+        return True
+    return can_curate(user) or is_case_unit_member(user, case)
+
+
+def can_create_case(user, org) -> bool:
+    return org.is_verified and is_org_member(user, org)
+
+
+def can_edit_case(user, case) -> bool:
+    S = _case_statuses()
+    if can_curate(user):
+        return case.status != S.ARCHIVED
+    return is_case_unit_member(user, case) and case.status in (S.DRAFT, S.RETURNED, S.SUBMITTED, S.PUBLISHED)
+
+
+def can_delete_case(user, case) -> bool:
+    S = _case_statuses()
+    return can_curate(user) or (is_org_admin(user, case.org) and case.status in (S.DRAFT, S.RETURNED))
+
+
+def can_see_case_timeline(user, case) -> bool:
+    return can_curate(user) or is_case_unit_member(user, case)
+
+
+def can_see_case_contact(user) -> bool:
+    return _authenticated(user)
+
+
 #: Exposed to every template as ``can.<name>(current_user, obj)``.
 TEMPLATE_PREDICATES = {
     name: globals()[name]
@@ -75,5 +124,13 @@ TEMPLATE_PREDICATES = {
         "can_edit_org",
         "can_review_orgs",
         "can_administer",
+        "can_curate",
+        "can_view_case",
+        "can_create_case",
+        "can_edit_case",
+        "can_delete_case",
+        "can_see_case_timeline",
+        "can_see_case_contact",
+        "is_case_unit_member",
     )
 }

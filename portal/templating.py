@@ -20,6 +20,12 @@ ORG_STATUS_LABELS = {OrgStatus.PENDING: N_("待审核"), OrgStatus.VERIFIED: N_(
 ORG_ROLE_LABELS = {OrgRole.ADMIN: N_("管理员"), OrgRole.EDITOR: N_("编辑")}
 
 
+def _filesize(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{max(1, round(size / 1024))} KB"
+
+
 class _Predicates:
     """``can.can_edit_org(current_user, org)`` in templates: the same checks services use."""
 
@@ -34,6 +40,15 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["org_status"] = lambda value: gettext(ORG_STATUS_LABELS.get(value, value))
     app.jinja_env.filters["org_role"] = lambda value: gettext(ORG_ROLE_LABELS.get(value, value))
+
+    from portal.cases.models import SECTIONS
+    from portal.cases.services import ACTION_LABELS, FIELD_LABELS, STATUS_LABELS
+
+    app.jinja_env.globals.update(sections=SECTIONS, field_labels=FIELD_LABELS)
+
+    app.jinja_env.filters["case_status"] = lambda value: gettext(STATUS_LABELS.get(value, value))
+    app.jinja_env.filters["case_action"] = lambda value: gettext(ACTION_LABELS.get(value, value))
+    app.jinja_env.filters["filesize"] = _filesize
 
     @app.context_processor
     def inject_globals():

@@ -53,8 +53,12 @@ def database(request, tmp_path_factory):
                           "SQLALCHEMY_DATABASE_URI": PG_URL})
         _migrate(app)
         with app.app_context():
+            # Reference data the migrations insert (e.g. the theme vocabulary), restored after each test.
+            with _db.engine.connect() as conn:
+                seeded = {t.name: [dict(r._mapping) for r in conn.execute(t.select())]
+                          for t in _db.metadata.sorted_tables}
             _db.engine.dispose()
-        yield {"backend": "postgresql", "url": PG_URL}
+        yield {"backend": "postgresql", "url": PG_URL, "seeded": {k: v for k, v in seeded.items() if v}}
 
 
 def _database_url(database, instance: Path) -> str:
@@ -66,11 +70,17 @@ def _database_url(database, instance: Path) -> str:
     return database["url"]
 
 
-def _empty_postgres(app) -> None:
+def _reset_postgres(app, seeded: dict) -> None:
+    """Empty every table, then put back the rows the migrations seeded."""
     with app.app_context():
-        tables = [t.name for t in _db.metadata.sorted_tables]
+        tables = {t.name: t for t in _db.metadata.sorted_tables}
         with _db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            for name, rows in seeded.items():
+                conn.execute(tables[name].insert(), rows)
+                if "id" in tables[name].c:
+                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                                      f"(SELECT max(id) FROM {name}))"))
 
 
 def make_app(database, instance: Path, **overrides):
@@ -83,6 +93,8 @@ def make_app(database, instance: Path, **overrides):
         "SERVER_NAME": None,
         # Production hashes with scrypt; a cheap method keeps hundreds of logins fast here.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # Index right after each commit, so tests see search results immediately.
+        "SEARCH_SYNC": "inline",
     }
     config.update(overrides)
     return create_app(config)
@@ -98,7 +110,7 @@ def app_config():
 def app(database, tmp_path, app_config):
     app = make_app(database, tmp_path / "instance", **app_config)
     if database["backend"] == "postgresql":
-        _empty_postgres(app)
+        _reset_postgres(app, database["seeded"])
     yield app
     with app.app_context():
         _db.session.remove()

@@ -32,6 +32,13 @@ ACTION_LABELS = {
     "org.verify": "通过单位认证",
     "org.reject": "驳回单位申请",
     "org.create": "创建单位（命令行）",
+    "theme.add": "新增主题",
+    "theme.rename": "重命名主题",
+    "theme.retire": "停用主题",
+    "theme.restore": "恢复主题",
+    "case.feature": "设为精选",
+    "case.unfeature": "取消精选",
+    "case.delete": "删除案例",
 }
 
 

@@ -7,12 +7,13 @@ from portal import permissions
 from portal.admin import audit, services
 from portal.admin.forms import GrantReviewerForm, RejectOrgForm
 from portal.auth.models import User
+from portal.cases.models import case_themes
 from portal.errors import PermissionDenied
 from portal.extensions import db
 from portal.forms import ActionForm
 from portal.orgs import services as org_services
 from portal.orgs.models import Organization, OrgStatus
-from portal.web import run_action
+from portal.web import FAILED, run_action, run_form_action
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -125,5 +126,37 @@ def org(org_id: int):
 def audit_log():
     page = request.args.get("page", 1, type=int)
     prefix = request.args.get("action", "")
-    entries = audit.recent_entries(prefix if prefix in ("user", "org") else None, page=page)
+    entries = audit.recent_entries(prefix if prefix in ("user", "org", "case", "theme") else None, page=page)
     return render_template("admin/audit.html", entries=entries, labels=audit.ACTION_LABELS, prefix=prefix)
+
+
+@bp.route("/themes", methods=["GET", "POST"])
+def themes():
+    from portal.cases import services as case_services
+    from portal.cases.forms import ThemeForm
+
+    form = ThemeForm()
+    if form.validate_on_submit():
+        if run_form_action(form, lambda: case_services.add_theme(current_user, form.name.data,
+                                                                 form.description.data or ""),
+                           _("主题已添加。")) is not FAILED:
+            return redirect(url_for(".themes"))
+    counts = dict(db.session.execute(select(case_themes.c.theme_id, func.count()).group_by(case_themes.c.theme_id)).all())
+    return render_template("admin/themes.html", themes=case_services.all_themes(), form=form, counts=counts,
+                           action_form=ActionForm()), 422 if form.errors else 200
+
+
+@bp.route("/themes/<int:theme_id>", methods=["POST"])
+def update_theme(theme_id: int):
+    from portal.cases import services as case_services
+    from portal.cases.models import Theme
+
+    theme = db.session.get(Theme, theme_id) or abort(404)
+    if "retired" in request.form:
+        retired = request.form["retired"] == "1"
+        run_action(lambda: case_services.set_theme_retired(current_user, theme, retired),
+                   _("主题已停用：旧案例保留该主题，新案例不能再选择。") if retired else _("主题已恢复。"))
+    else:
+        run_action(lambda: case_services.rename_theme(current_user, theme, request.form.get("name", "")),
+                   _("主题已重命名，所有案例随之更新。"))
+    return redirect(url_for(".themes"))

@@ -1,5 +1,5 @@
 """JSON API, version 1. Errors under /api/ are JSON: {"error": {"code", "message"}}."""
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request, url_for
 from sqlalchemy import text
 
 from portal.extensions import db
@@ -12,3 +12,34 @@ def health():
     """For load balancers and monitoring: the app answers and the database responds."""
     db.session.execute(text("SELECT 1"))
     return jsonify(status="ok")
+
+
+@bp.route("/search")
+def search():
+    """Search published cases. Parameters: q, theme, province, year, community_type, org_type,
+    session, sort (relevance|newest), page, per_page (<= 50)."""
+    from portal.search import query
+    from portal.search.views import read_params
+
+    try:
+        result = query.search(**read_params(request.args))
+    except query.QueryError as exc:
+        return jsonify(error={"code": 400, "message": str(exc)}), 400
+    return jsonify(
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        hits=[{
+            "id": hit.id,
+            "title": hit.title,
+            "url": url_for("cases.show", case_id=hit.id, _external=True),
+            "summary": hit.summary,
+            "highlights": [str(h) for h in hit.highlights],
+            "themes": hit.themes,
+            "province": hit.province,
+            "organization": hit.organization,
+            "published_at": hit.published_at.isoformat() if hit.published_at else None,
+        } for hit in result.hits],
+        facets={name: [{"value": v, "count": c} for v, c in values] for name, values in result.facets.items()},
+        notes=result.notes,
+    )

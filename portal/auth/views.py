@@ -17,6 +17,7 @@ from portal.errors import ValidationError
 from portal.extensions import db, limiter
 from portal.forms import apply_service_error
 from portal.urls import safe_next_url
+from portal.web import FAILED, run_form_action
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -103,16 +104,12 @@ def expert_profile():
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
-            services.change_password(current_user, form.current_password.data, form.password.data)
-        except ValidationError as exc:
-            apply_service_error(form, exc) or flash(exc.message, "error")
-        else:
-            db.session.commit()
+        if run_form_action(form, lambda: services.change_password(current_user, form.current_password.data,
+                                                                  form.password.data),
+                           _("密码已修改，其他设备上的登录已失效。")) is not FAILED:
             # Re-issue this session's cookie with the new token; every other session is now invalid.
             remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
             login_user(current_user, remember=remembered)
-            flash(_("密码已修改，其他设备上的登录已失效。"), "success")
             return redirect(url_for(".account"))
     return render_template("auth/change_password.html", form=form), 422 if form.errors else 200
 
@@ -137,12 +134,7 @@ def reset_password(token: str):
         return redirect(url_for(".reset_request"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        try:
-            services.reset_password(token, form.password.data)
-        except ValidationError as exc:
-            apply_service_error(form, exc) or flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("密码已重置，请用新密码登录。"), "success")
+        if run_form_action(form, lambda: services.reset_password(token, form.password.data),
+                           _("密码已重置，请用新密码登录。")) is not FAILED:
             return redirect(url_for(".login"))
     return render_template("auth/reset_password.html", form=form), 422 if form.errors else 200

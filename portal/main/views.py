@@ -25,16 +25,6 @@ def index():
 
 # The case library, search and session archive arrive in later releases; until then
 # these pages say so plainly instead of pretending.
-@bp.route("/cases")
-def cases():
-    return render_template("main/coming_soon.html", feature="cases")
-
-
-@bp.route("/search")
-def search():
-    return render_template("main/coming_soon.html", feature="search", query=request.args.get("q", "")[:200])
-
-
 @bp.route("/sessions")
 def sessions():
     return render_template("main/coming_soon.html", feature="sessions")

@@ -3,9 +3,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import permissions
-from portal.errors import PermissionDenied, ValidationError
+from portal.errors import PermissionDenied
 from portal.extensions import db
-from portal.forms import ActionForm, apply_service_error
+from portal.forms import ActionForm
+from portal.web import FAILED, run_form_action
 from portal.web import run_action as _run
 from portal.orgs import services
 from portal.orgs.forms import InviteForm, OrgForm, RoleForm
@@ -41,21 +42,19 @@ def mine():
 def apply():
     form = OrgForm()
     if form.validate_on_submit():
-        try:
-            org = services.apply_for_org(current_user, _org_data(form))
-        except ValidationError as exc:
-            apply_service_error(form, exc) or flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("申请已提交，平台管理员审核后会通知您。"), "success")
+        org = run_form_action(form, lambda: services.apply_for_org(current_user, _org_data(form)),
+                              _("申请已提交，平台管理员审核后会通知您。"))
+        if org is not FAILED:
             return redirect(url_for(".show", org_id=org.id))
     return render_template("orgs/form.html", form=form, org=None), 422 if form.errors else 200
 
 
 @bp.route("/<int:org_id>")
 def show(org_id: int):
+    from portal.cases.services import org_published_cases
+
     org = services.get_visible_org(current_user, org_id)
-    return render_template("orgs/show.html", org=org)
+    return render_template("orgs/show.html", org=org, cases=org_published_cases(org))
 
 
 @bp.route("/<int:org_id>/edit", methods=["GET", "POST"])
@@ -66,14 +65,8 @@ def edit(org_id: int):
         raise PermissionDenied(_("您无权编辑该单位的资料。"))
     form = OrgForm(obj=org)
     if form.validate_on_submit():
-        try:
-            services.update_org(current_user, org, _org_data(form))
-        except ValidationError as exc:
-            db.session.rollback()
-            apply_service_error(form, exc) or flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("单位资料已保存。"), "success")
+        if run_form_action(form, lambda: services.update_org(current_user, org, _org_data(form)),
+                           _("单位资料已保存。")) is not FAILED:
             return redirect(url_for(".show", org_id=org.id))
     return render_template("orgs/form.html", form=form, org=org), 422 if form.errors else 200
 
@@ -94,13 +87,10 @@ def invite(org_id: int):
     org = services.get_visible_org(current_user, org_id)
     form = InviteForm()
     if form.validate_on_submit():
-        try:
-            invitation = services.invite_member(current_user, org, form.email.data, form.role.data)
-        except ValidationError as exc:
-            apply_service_error(form, exc) or flash(exc.message, "error")
-        else:
-            db.session.commit()
-            flash(_("已向 %(email)s 发送邀请。", email=invitation.email), "success")
+        invitation = run_form_action(
+            form, lambda: services.invite_member(current_user, org, form.email.data, form.role.data),
+            _("已向 %(email)s 发送邀请。", email=services.normalize_email(form.email.data)))
+        if invitation is not FAILED:
             return redirect(url_for(".members", org_id=org.id))
     elif not permissions.can_manage_members(current_user, org):
         raise PermissionDenied(_("只有本单位管理员可以管理成员。"))

@@ -90,3 +90,17 @@ def browser():
             chromium.close()
     finally:
         playwright.stop()
+
+
+@pytest.fixture
+def context(browser):
+    """A fresh browser profile per test, in Chinese."""
+    ctx = browser.new_context(locale="zh-CN")
+    ctx.set_default_timeout(10_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    return context.new_page()

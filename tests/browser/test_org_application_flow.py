@@ -20,19 +20,6 @@ pytestmark = pytest.mark.browser
 ORG_NAME = "花溪区阳光社会工作服务中心"
 
 
-@pytest.fixture
-def context(browser):
-    ctx = browser.new_context(locale="zh-CN")
-    ctx.set_default_timeout(10_000)
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture
-def page(context):
-    return context.new_page()
-
-
 def flash(page: Page):
     return page.get_by_role("status")
 

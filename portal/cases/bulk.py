@@ -1,0 +1,140 @@
+"""JSON Lines import and export of cases (`flask --app wsgi cases import|export`)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Iterable, Iterator
+
+from sqlalchemy import select
+
+from portal.cases import services
+from portal.cases.models import Case, CaseStatus
+from portal.errors import ValidationError
+from portal.extensions import db
+from portal.orgs.models import Organization
+
+TEXT_KEYS = ("title", "summary", "background", "approach", "outcomes", "lessons", "problems",
+             "province", "city", "county", "community", "community_type")
+OPTIONAL_TEXT_KEYS = ("partners", "funding_source", "contact")
+LIST_KEYS = ("themes", "tags")
+DATE_KEYS = ("started_on", "ended_on")
+KNOWN_KEYS = {"external_id", *TEXT_KEYS, *OPTIONAL_TEXT_KEYS, *LIST_KEYS, *DATE_KEYS, "beneficiaries"}
+
+
+class LineError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _date(key: str, value) -> date | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise LineError(f"{key}：日期须为 ISO 格式字符串（如 2023-05-01）或 null")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise LineError(f"{key}：无法识别的日期“{value}”，应为 YYYY-MM-DD") from None
+
+
+def parse_record(record) -> tuple[str, services.CaseData]:
+    """Turn one decoded JSON object into (external_id, CaseData); raises LineError."""
+    if not isinstance(record, dict):
+        raise LineError("每行必须是一个 JSON 对象")
+    unknown = sorted(set(record) - KNOWN_KEYS)
+    if unknown:
+        raise LineError(f"未知字段：{', '.join(unknown)}")
+    external_id = record.get("external_id")
+    if not isinstance(external_id, str) or not external_id.strip() or len(external_id) > 100:
+        raise LineError("external_id：必填，且为不超过 100 个字符的字符串")
+    values = {}
+    for key in (*TEXT_KEYS, *OPTIONAL_TEXT_KEYS):
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            raise LineError(f"{key}：须为字符串")
+        values[key] = value or ""
+    for key in LIST_KEYS:
+        value = record.get(key)
+        if value is None:
+            value = []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise LineError(f"{key}：须为字符串列表")
+        values[key] = value
+    for key in DATE_KEYS:
+        values[key] = _date(key, record.get(key))
+    beneficiaries = record.get("beneficiaries")
+    if beneficiaries is not None and (isinstance(beneficiaries, bool) or not isinstance(beneficiaries, int)):
+        raise LineError("beneficiaries：须为整数或 null")
+    values["beneficiaries"] = beneficiaries
+    return external_id.strip(), services.CaseData(**values)
+
+
+def import_lines(org: Organization, lines: Iterable[str], *, publish: bool = False) -> ImportReport:
+    """Import every valid line; invalid ones are reported and leave nothing behind.
+
+    Each line runs in its own savepoint, so a failure half-way through a line rolls back
+    only that line. Re-importing the same external_id updates the case.
+    """
+    report = ImportReport()
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            report.errors.append((number, f"不是有效的 JSON：{exc.msg}（第 {exc.colno} 列）"))
+            continue
+        try:
+            with db.session.begin_nested():
+                created = _import_one(org, record, publish)
+        except (LineError, ValidationError) as exc:
+            label = services.FIELD_LABELS.get(getattr(exc, "field", None) or "", "")
+            prefix = f"{exc.field}（{label}）：" if getattr(exc, "field", None) else ""
+            report.errors.append((number, prefix + exc.message))
+            continue
+        if created:
+            report.created += 1
+        else:
+            report.updated += 1
+    return report
+
+
+def _import_one(org: Organization, record, publish: bool) -> bool:
+    external_id, data = parse_record(record)
+    case = db.session.scalar(select(Case).where(Case.org_id == org.id, Case.external_id == external_id))
+    created = case is None
+    if created:
+        case = services.create_case(None, org, data, external_id=external_id)
+    else:
+        services.update_case(None, case, data)
+    if publish and case.status != CaseStatus.PUBLISHED:
+        if case.status in (CaseStatus.DRAFT, CaseStatus.RETURNED):
+            missing = services.missing_parts(case)
+            if missing:
+                raise ValidationError(f"无法发布，缺少：{'、'.join(missing)}")
+            services.transition(None, case, "submit", "批量导入")
+        if case.status == CaseStatus.ARCHIVED:
+            services.transition(None, case, "restore", "批量导入")
+        else:
+            services.transition(None, case, "publish", "批量导入")
+    return created
+
+
+def export_records(org: Organization | None = None, status: str | None = None) -> Iterator[dict]:
+    stmt = select(Case).order_by(Case.org_id, Case.id)
+    if org is not None:
+        stmt = stmt.where(Case.org_id == org.id)
+    if status:
+        stmt = stmt.where(Case.status == status)
+    for case in db.session.scalars(stmt):
+        data = services.snapshot(case)
+        yield {"external_id": case.external_id or f"case-{case.id}", **data}

@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, Date, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.auth.models import User
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.orgs.models import Organization
+
+
+class CaseStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    PUBLISHED = "published"
+    RETURNED = "returned"
+    ARCHIVED = "archived"
+
+
+class CommunityType(StrEnum):
+    URBAN = "城市社区"
+    RURAL = "农村社区"
+    PERI_URBAN = "城乡结合部"
+    OTHER = "其他"
+
+
+#: The four required sections and the optional fifth, in reading order: field -> heading.
+SECTIONS: dict[str, str] = {
+    "background": "背景",
+    "approach": "做法",
+    "outcomes": "成效",
+    "lessons": "经验启示",
+    "problems": "问题与展望",
+}
+REQUIRED_SECTIONS = ("background", "approach", "outcomes", "lessons")
+
+case_themes = Table(
+    "case_themes",
+    db.metadata,
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("theme_id", ForeignKey("themes.id", ondelete="RESTRICT"), primary_key=True),
+)
+
+case_tags = Table(
+    "case_tags",
+    db.metadata,
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Theme(db.Model):
+    """Controlled vocabulary. Retired themes stay on old cases but cannot be chosen anew."""
+
+    __tablename__ = "themes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    description: Mapped[str] = mapped_column(String(300), default="")
+    position: Mapped[int] = mapped_column(default=0)
+    retired: Mapped[bool] = mapped_column(default=False)
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(30), unique=True)
+
+
+class Case(db.Model):
+    """A structured community-governance case (治理案例) published by a member unit."""
+
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("org_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(120))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    background: Mapped[str] = mapped_column(Text, default="")
+    approach: Mapped[str] = mapped_column(Text, default="")
+    outcomes: Mapped[str] = mapped_column(Text, default="")
+    lessons: Mapped[str] = mapped_column(Text, default="")
+    problems: Mapped[str] = mapped_column(Text, default="")
+    province: Mapped[str] = mapped_column(String(20), default="", index=True)
+    city: Mapped[str] = mapped_column(String(50), default="")
+    county: Mapped[str] = mapped_column(String(50), default="")
+    community: Mapped[str] = mapped_column(String(100), default="")
+    community_type: Mapped[str] = mapped_column(String(10), default="")
+    started_on: Mapped[date | None] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    partners: Mapped[str] = mapped_column(String(300), default="")
+    beneficiaries: Mapped[int | None]
+    funding_source: Mapped[str] = mapped_column(String(200), default="")
+    contact: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(12), default=CaseStatus.DRAFT, index=True)
+    featured: Mapped[bool] = mapped_column(default=False)
+    view_count: Mapped[int] = mapped_column(default=0)
+    cover_id: Mapped[int | None] = mapped_column(
+        ForeignKey("attachments.id", ondelete="SET NULL", use_alter=True, name="fk_cases_cover_id_attachments"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    org: Mapped[Organization] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    themes: Mapped[list[Theme]] = relationship(secondary=case_themes, order_by="Theme.position")
+    tags: Mapped[list[Tag]] = relationship(secondary=case_tags, order_by="Tag.name")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", foreign_keys="Attachment.case_id",
+        order_by="Attachment.created_at")
+    cover: Mapped[Attachment | None] = relationship(foreign_keys=[cover_id], post_update=True)
+    transitions: Mapped[list[CaseTransition]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseTransition.id")
+    versions: Mapped[list[CaseVersion]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseVersion.number")
+    privacy_decisions: Mapped[list[PrivacyDecision]] = relationship(
+        back_populates="case", cascade="all, delete-orphan")
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == CaseStatus.PUBLISHED
+
+    @property
+    def year(self) -> int | None:
+        when = self.started_on or (self.published_at.date() if self.published_at else None)
+        return when.year if when else None
+
+    @property
+    def region(self) -> str:
+        return " ".join(p for p in (self.province, self.city, self.county, self.community) if p)
+
+    @property
+    def last_return(self) -> CaseTransition | None:
+        return next((t for t in reversed(self.transitions) if t.to_status == CaseStatus.RETURNED), None)
+
+
+class Attachment(db.Model):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    original_name: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    mime: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="attachments", foreign_keys=[case_id])
+
+    @property
+    def is_image(self) -> bool:
+        return self.kind in ("jpg", "png")
+
+
+class CaseTransition(db.Model):
+    """One step of the editorial workflow, shown as the case's timeline."""
+
+    __tablename__ = "case_transitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    from_status: Mapped[str] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="transitions")
+    actor: Mapped[User | None] = relationship()
+
+
+class CaseVersion(db.Model):
+    """The content of a case as it was before a save (kept for submitted and published cases)."""
+
+    __tablename__ = "case_versions"
+    __table_args__ = (UniqueConstraint("case_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    snapshot: Mapped[str] = mapped_column(Text)  # JSON of the content fields
+    status: Mapped[str] = mapped_column(String(12))
+    saved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="versions")
+    saved_by: Mapped[User | None] = relationship()
+
+
+class PrivacyDecision(db.Model):
+    """A unit's statement that a privacy-scan finding is not personal data."""
+
+    __tablename__ = "privacy_decisions"
+    __table_args__ = (UniqueConstraint("case_id", "finding_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    finding_key: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    masked_value: Mapped[str] = mapped_column(String(100))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case] = relationship(back_populates="privacy_decisions")
+    decided_by: Mapped[User | None] = relationship()

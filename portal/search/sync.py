@@ -1,0 +1,174 @@
+"""Keeping the index in step with the database (the outbox pattern).
+
+1. ``after_flush``: every flushed change that affects what a case looks like in the index
+   (the case itself, its themes, tags or organization) adds a row to ``search_outbox`` in the
+   same transaction. A rolled-back change leaves no row; a committed one always does.
+2. ``after_commit``: the process's indexer is woken. It takes the Whoosh writer lock (with a
+   timeout, so several gunicorn workers queue up instead of failing), reads the outbox and the
+   *current* state of those cases while holding the lock, writes, commits the index and only
+   then deletes the outbox rows it handled. Reading current state under the lock means
+   changes can never be applied out of order; a crash between the index commit and the
+   delete only causes harmless re-indexing.
+3. Anything that fails stays in the outbox and is retried; a user's request never waits for
+   the index and never sees an indexing error.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+from flask import Flask, current_app
+from sqlalchemy import delete, event, insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.extensions import db
+from portal.search import index as search_index
+from portal.search.models import SearchOutbox
+
+log = logging.getLogger(__name__)
+BATCH = 500
+
+
+def _affected_case_ids(session: Session) -> set[int]:
+    from portal.cases.models import Case, Theme
+    from portal.orgs.models import Organization
+
+    ids: set[int] = set()
+    themes, orgs = set(), set()
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Case) and obj.id is not None:
+            ids.add(obj.id)
+        elif isinstance(obj, Theme) and obj in session.dirty and obj.id is not None:
+            themes.add(obj.id)
+        elif isinstance(obj, Organization) and obj in session.dirty and obj.id is not None:
+            orgs.add(obj.id)
+    conn = session.connection()
+    if themes:
+        from portal.cases.models import case_themes
+
+        ids.update(conn.execute(select(case_themes.c.case_id).where(case_themes.c.theme_id.in_(themes))).scalars())
+    if orgs:
+        ids.update(conn.execute(select(Case.id).where(Case.org_id.in_(orgs))).scalars())
+    return ids
+
+
+def _after_flush(session: Session, _context) -> None:
+    ids = _affected_case_ids(session)
+    if ids:
+        session.connection().execute(insert(SearchOutbox), [{"entity": "case", "entity_id": i} for i in sorted(ids)])
+        session.info["portal_search_dirty"] = True
+
+
+def _after_commit(session: Session) -> None:
+    if session.info.pop("portal_search_dirty", False):
+        indexer = current_app.extensions.get("portal_indexer")
+        if indexer is not None:
+            indexer.notify()
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop("portal_search_dirty", None)
+
+
+def drain(app: Flask, batch: int = BATCH, lock_timeout: float = 10.0) -> int:
+    """Apply pending outbox rows to the index. Returns how many cases were (re)indexed.
+
+    Safe to run from any number of processes at once: the Whoosh writer lock serializes them.
+    """
+    from portal.cases.models import Case, CaseStatus
+
+    done = 0
+    with app.app_context():
+        while True:
+            path = search_index.current_dir()
+            ix = search_index.open_index(path)
+            writer = search_index.writer(ix, timeout=lock_timeout)
+            with Session(db.engine) as session:
+                try:
+                    if search_index.current_dir() != path:
+                        writer.cancel()  # a reindex swapped directories while we waited
+                        continue
+                    rows = session.execute(
+                        select(SearchOutbox.id, SearchOutbox.entity_id).order_by(SearchOutbox.id).limit(batch)).all()
+                    if not rows:
+                        writer.cancel()
+                        return done
+                    case_ids = sorted({r.entity_id for r in rows})
+                    cases = {c.id: c for c in session.scalars(
+                        select(Case).where(Case.id.in_(case_ids))
+                        .options(selectinload(Case.themes), selectinload(Case.tags), selectinload(Case.org)))}
+                    for case_id in case_ids:
+                        case = cases.get(case_id)
+                        if case is not None and case.status == CaseStatus.PUBLISHED:
+                            writer.update_document(**search_index.case_document(case))
+                        else:
+                            writer.delete_by_term("id", str(case_id))
+                    writer.commit()
+                except BaseException:
+                    if not writer.is_closed:
+                        writer.cancel()
+                    raise
+                session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
+                session.commit()
+                done += len(case_ids)
+
+
+def pending_count() -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
+
+
+class Indexer:
+    """One per process: a daemon thread that drains the outbox when woken (and every few
+    seconds, to pick up rows left by crashed or busy processes)."""
+
+    def __init__(self, app: Flask, mode: str):
+        self.app = app
+        self.mode = mode  # "thread" (default), "inline" (tests) or "off" (a separate indexer runs)
+        self._event = threading.Event()
+        self._pid = None
+        self._thread = None
+        self._lock = threading.Lock()
+
+    def notify(self) -> None:
+        if self.mode == "inline":
+            self.run_once()
+        elif self.mode == "thread":
+            self._ensure_thread()
+            self._event.set()
+
+    def run_once(self) -> int:
+        try:
+            return drain(self.app)
+        except search_index.LockError:
+            log.info("search index busy; the outbox will be drained later")
+        except Exception:  # noqa: BLE001 - the database change is saved; retry later
+            log.exception("search indexing failed; changes stay in the outbox")
+        return 0
+
+    def _ensure_thread(self) -> None:
+        # Threads do not survive fork: start one lazily in each worker process.
+        with self._lock:
+            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+                return
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._loop, name="search-indexer", daemon=True)
+            self._thread.start()
+
+    def _loop(self) -> None:
+        interval = self.app.config["SEARCH_POLL_SECONDS"]
+        while True:
+            self._event.wait(timeout=interval)
+            self._event.clear()
+            self.run_once()
+
+
+def init_app(app: Flask) -> None:
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", lambda s, t: _after_rollback(s))
+    indexer = Indexer(app, app.config["SEARCH_SYNC"])
+    app.extensions["portal_indexer"] = indexer
