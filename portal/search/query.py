@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections import OrderedDict
+from bisect import bisect_left
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from markupsafe import Markup, escape
@@ -181,30 +183,45 @@ class _Searchers:
             self.searcher = self.ix.searcher()
         return self.searcher
 
-    def facet_values(self, searcher) -> list[tuple[int, dict[str, list]]]:
-        """[(docbase, {facet: per-doc values})]: read once per immutable segment."""
+    def facet_values(self, searcher) -> list[tuple[int, int, dict[str, list]]]:
+        """[(docbase, doc_count_all, {facet: per-doc values})]: built once per immutable segment.
+
+        Built from the facet fields' postings (a few terms per field), not from the stored
+        fields: reading every stored document (title, summary and body included) cost about
+        60 µs a case, i.e. 0.6 s on the first search after every index change at 10k cases.
+        """
         out = []
         live = set()
         for reader, base in searcher.reader().leaf_readers():
             key = reader.segment().segment_id() if hasattr(reader, "segment") and reader.segment() else str(id(reader))
             live.add(key)
             if key not in self.facet_cache:
-                columns = {name: [] for name in FACETS}
-                columns["_id"] = []
-                for docnum in range(reader.doc_count_all()):
-                    stored = reader.stored_fields(docnum) if not reader.is_deleted(docnum) else {}
-                    for name in FACETS:
-                        value = stored.get(name, "")
-                        if name in MULTI_VALUED:
-                            columns[name].append(tuple(v for v in value.split(",") if v) if value else ())
-                        else:
-                            columns[name].append(value)
-                    columns["_id"].append(stored.get("id"))
-                self.facet_cache[key] = columns
-            out.append((base, self.facet_cache[key]))
+                self.facet_cache[key] = _segment_facets(reader)
+            out.append((base, reader.doc_count_all(), self.facet_cache[key]))
         for stale in set(self.facet_cache) - live:
             del self.facet_cache[stale]
         return out
+
+
+def _segment_facets(reader) -> dict[str, list]:
+    """Per-document facet values of one segment: a str ("" when absent) for single-valued
+    facets, a tuple (in term order) for multi-valued ones. Deleted documents keep values,
+    which is harmless: they never match a query."""
+    n = reader.doc_count_all()
+    columns: dict[str, list] = {}
+    for name in FACETS:
+        if name in MULTI_VALUED:
+            col: list = [()] * n
+            for value in reader.field_terms(name):
+                for docnum in reader.postings(name, value).all_ids():
+                    col[docnum] = col[docnum] + (value,)
+        else:
+            col = [""] * n
+            for value in reader.field_terms(name):
+                for docnum in reader.postings(name, value).all_ids():
+                    col[docnum] = value
+        columns[name] = col
+    return columns
 
 
 _searchers = _Searchers()
@@ -303,35 +320,31 @@ def _run(searcher, parsed, filters, sort, page, per_page, notes) -> SearchResult
         else:
             results = searcher.search(full, limit=offset + per_page)
         terms = highlight_terms(parsed)
-        for hit in list(results)[offset:offset + per_page]:
+        # Slice, don't list(): list() asks len(results), which re-runs the whole query.
+        for hit in results[offset:offset + per_page]:
             hits.append(_hit(hit, terms))
     return SearchResult(total=total, page=page, per_page=per_page, hits=hits, facets=facets, notes=notes,
                         terms=highlight_terms(parsed))
 
 
 def _count_facets(matched: list[int]) -> dict[str, list[tuple[str, int]]]:
-    segments = _searchers.facet_values(_searchers.searcher)
-    counts: dict[str, dict[str, int]] = {name: {} for name in FACETS}
     if not matched:
         return {name: [] for name in FACETS}
-    # matched docnums are global; walk segments in order.
-    bounds = [(base, base + len(cols["_id"]), cols) for base, cols in segments]
-    for name in FACETS:
-        bucket = counts[name]
-        multi = name in MULTI_VALUED
-        seg_i = 0
-        for docnum in sorted(matched):
-            while seg_i < len(bounds) - 1 and docnum >= bounds[seg_i][1]:
-                seg_i += 1
-            base, _end, cols = bounds[seg_i]
-            value = cols[name][docnum - base]
-            if multi:
-                for v in value:
-                    bucket[v] = bucket.get(v, 0) + 1
-            elif value:
-                bucket[value] = bucket.get(value, 0) + 1
+    segments = _searchers.facet_values(_searchers.searcher)
+    matched = sorted(matched)
+    counts: dict[str, Counter] = {name: Counter() for name in FACETS}
+    # matched docnums are global: split them by segment, then count with C-level loops.
+    for base, size, cols in segments:
+        lo, hi = bisect_left(matched, base), bisect_left(matched, base + size)
+        if lo == hi:
+            continue
+        local = [d - base for d in matched[lo:hi]] if base else matched[lo:hi]
+        for name in FACETS:
+            values = map(cols[name].__getitem__, local)
+            counts[name].update(chain.from_iterable(values) if name in MULTI_VALUED else values)
     out = {}
     for name, bucket in counts.items():
+        bucket.pop("", None)
         items = sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0]))
         if name == "year":
             items = sorted(bucket.items(), key=lambda kv: kv[0], reverse=True)

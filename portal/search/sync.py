@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
 from sqlalchemy import delete, event, insert, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -54,21 +54,29 @@ def _affected_case_ids(session: Session) -> set[int]:
 
 
 def _after_flush(session: Session, _context) -> None:
-    ids = _affected_case_ids(session)
+    # One outbox row per case per transaction is enough: the drainer reads current state.
+    queued = session.info.setdefault("portal_search_queued", set())
+    ids = _affected_case_ids(session) - queued
     if ids:
         session.connection().execute(insert(SearchOutbox), [{"entity": "case", "entity_id": i} for i in sorted(ids)])
+        queued.update(ids)
         session.info["portal_search_dirty"] = True
 
 
 def _after_commit(session: Session) -> None:
+    session.info.pop("portal_search_queued", None)
     if session.info.pop("portal_search_dirty", False):
         indexer = current_app.extensions.get("portal_indexer")
         if indexer is not None:
             indexer.notify()
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop("portal_search_dirty", None)
+def _after_rollback(session: Session, transaction) -> None:
+    # A rolled-back savepoint may have taken outbox rows with it: forget what was queued so it
+    # is queued again if flushed again, but keep "dirty" for the rows of earlier savepoints.
+    session.info.pop("portal_search_queued", None)
+    if not transaction.nested:
+        session.info.pop("portal_search_dirty", None)
 
 
 def drain(app: Flask, batch: int = BATCH, lock_timeout: float = 10.0) -> int:
@@ -132,11 +140,20 @@ class Indexer:
         self._thread = None
         self._lock = threading.Lock()
 
+    def _current_mode(self) -> str:
+        # Read the setting when used, not only at start-up: app.config["SEARCH_SYNC"] changed
+        # after create_app() (e.g. "off" in a test or a maintenance script) must take effect.
+        self.mode = self.app.config.get("SEARCH_SYNC", self.mode)
+        return self.mode
+
     def notify(self) -> None:
-        if self.mode == "inline":
+        self._current_mode()
+        # Outside a request (CLI commands such as seed-demo or cases import) the process may
+        # exit at any moment, so index right away instead of in a thread.
+        if self.mode == "inline" or (self.mode == "thread" and not has_request_context()):
             self.run_once()
         elif self.mode == "thread":
-            self._ensure_thread()
+            self.ensure_started()
             self._event.set()
 
     def run_once(self) -> int:
@@ -148,8 +165,12 @@ class Indexer:
             log.exception("search indexing failed; changes stay in the outbox")
         return 0
 
-    def _ensure_thread(self) -> None:
-        # Threads do not survive fork: start one lazily in each worker process.
+    def ensure_started(self) -> None:
+        """Start this process's indexer thread if it is not running. Threads do not survive
+        fork, so each gunicorn worker starts its own on its first request."""
+        if self._current_mode() != "thread" or (self._pid == os.getpid() and self._thread is not None
+                                     and self._thread.is_alive()):
+            return
         with self._lock:
             if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
                 return
@@ -160,15 +181,16 @@ class Indexer:
     def _loop(self) -> None:
         interval = self.app.config["SEARCH_POLL_SECONDS"]
         while True:
+            self.run_once()  # first pass at start-up picks up rows left by earlier processes
             self._event.wait(timeout=interval)
             self._event.clear()
-            self.run_once()
 
 
 def init_app(app: Flask) -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", lambda s, t: _after_rollback(s))
+        event.listen(Session, "after_soft_rollback", _after_rollback)
     indexer = Indexer(app, app.config["SEARCH_SYNC"])
     app.extensions["portal_indexer"] = indexer
+    app.before_request(indexer.ensure_started)

@@ -50,12 +50,13 @@ def suggest():
     text = request.args.get("q", "").strip()[:30]
     if not text:
         return jsonify(suggestions=[])
-    like = f"%{text}%"
-    titles = db.session.scalars(select(Case.title).where(Case.status == CaseStatus.PUBLISHED, Case.title.like(like))
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    titles = db.session.scalars(select(Case.title).where(Case.status == CaseStatus.PUBLISHED, Case.title.like(like, escape="\\"))
                                 .order_by(Case.published_at.desc()).limit(5))
-    themes = db.session.scalars(select(Theme.name).where(Theme.retired.is_(False), Theme.name.like(like)).limit(3))
+    themes = db.session.scalars(select(Theme.name).where(Theme.retired.is_(False), Theme.name.like(like, escape="\\")).limit(3))
     orgs = db.session.scalars(select(Organization.name).where(Organization.status == OrgStatus.VERIFIED,
-                                                             Organization.name.like(like)).limit(3))
+                                                             Organization.name.like(like, escape="\\")).limit(3))
     out = [{"type": "theme", "label": t, "url": url_for(".search_page", theme=t)} for t in themes]
     out += [{"type": "case", "label": t, "url": url_for(".search_page", q=f'"{t}"')} for t in titles]
     out += [{"type": "organization", "label": o, "url": url_for(".search_page", q=o)} for o in orgs]
