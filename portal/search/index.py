@@ -19,8 +19,9 @@ from pathlib import Path
 
 from flask import current_app
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import LockError
+from whoosh.index import FileIndex, LockError
 
+from portal.search.analysis import FIELD_SEP
 from portal.search.schema import build_schema
 
 CURRENT = "current"
@@ -57,11 +58,22 @@ def swap_current(base: Path, target: Path) -> None:
     os.replace(tmp, base / CURRENT)
 
 
+class _Index(FileIndex):
+    """Segments are written as separate files, not assembled into one compound file: Whoosh
+    reads a compound file either through a Python sub-file wrapper (a seek and a read call per
+    small read: slow) or, memory-mapped, by copying each part it opens into a BytesIO (the
+    whole postings file: 150-300 ms per searcher at 10k cases, and a full copy of the postings
+    in every process). Plain files are read through ordinary buffered file objects."""
+
+    def writer(self, procs=1, **kwargs):
+        kwargs.setdefault("compound", False)
+        return super().writer(procs=procs, **kwargs)
+
+
 def open_index(path: Path | None = None):
-    # No mmap: Whoosh copies each memory-mapped file of a compound segment (the whole postings
-    # file included) into a BytesIO when a reader opens it, which made opening a searcher on
-    # 10k cases take 150-300 ms and hold a full copy of the postings in every process.
-    return FileStorage(str(path or current_dir()), supports_mmap=False).open_index()
+    # No mmap: see _Index (an index written before keeps compound segments; it still opens fast
+    # this way, its reads are just slower until the next `search reindex`).
+    return FileStorage(str(path or current_dir()), supports_mmap=False).open_index(indexclass=_Index)
 
 
 def writer(ix, timeout: float = 10.0):
@@ -115,7 +127,8 @@ def case_document(case) -> dict:
         "title": case.title,
         "summary": case.summary or "",
         "body": body,
-        "meta": meta,
+        # Title twice: its weight in ranking (a title match outranks a body match).
+        "all": FIELD_SEP.join([case.title, case.title, case.summary or "", body, meta]),
         "chars": "\n".join([case.title, case.summary or "", body, meta]),
         "published": case.published_at or datetime(1970, 1, 1),
         "theme": ",".join(themes),
@@ -131,6 +144,6 @@ def case_document(case) -> dict:
 
 
 def fingerprint(doc: dict) -> str:
-    """A digest of everything indexed for a case."""
+    """A digest of everything indexed for a case (`all` holds the meta text too)."""
     parts = [f"{k}={doc[k]}" for k in sorted(doc) if k not in ("stamp", "chars")]
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()

@@ -6,23 +6,29 @@ bounded (query length, number of terms, pages).
 """
 from __future__ import annotations
 
+import heapq
 import re
+import struct
 import threading
 import unicodedata
-from bisect import bisect_left
+from bisect import bisect_right
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import accumulate
 from pathlib import Path
+from pickle import loads
 
 from markupsafe import Markup, escape
 from whoosh import query as Q
-from whoosh.sorting import FieldFacet
+from whoosh.formats import Positions
+from whoosh.matching.wrappers import FilterMatcher
+from whoosh.system import _INT_SIZE
+from whoosh.util.numeric import byte_to_length
 
 from portal.search import index as search_index
 from portal.search import synonyms
 from portal.search.analysis import fold, segment
-from portal.search.schema import FACETS, MULTI_VALUED, SEARCH_FIELDS
+from portal.search.schema import CHARS_FIELD, FACETS, LEGACY_SEARCH_FIELDS, TEXT_FIELD
 
 MAX_QUERY_CHARS = 200
 MAX_CLAUSES = 12
@@ -98,59 +104,339 @@ def parse(raw: str) -> ParsedQuery:
     return parsed
 
 
-def _text_query(text: str, phrase: bool) -> Q.Query | None:
-    """One word or phrase (one synonym variant) across the searchable fields."""
-    terms = [t for t, _pos, _s, _e in segment(text, search=False)]
-    if not terms:
-        return None
-    per_field = []
-    for name in SEARCH_FIELDS:
-        if len(terms) == 1:
-            per_field.append(Q.Term(name, terms[0]))
-        elif phrase:
-            per_field.append(Q.Phrase(name, terms))
+# Matching -----------------------------------------------------------------------------------------
+#
+# A query is evaluated with set algebra over posting lists, segment by segment, rather than as
+# a Whoosh query tree. The documents found are the same as with the equivalent Whoosh query
+# (a word in any searchable field, an exact phrase, the single-character substring fallback,
+# AND between groups, OR within a group, exclusions, facet filters); what changes is the cost:
+#
+# * the substring fallback (a phrase over the `chars` field) is only checked for documents the
+#   words have not already matched, so a common word like 社区 no longer verifies character
+#   positions in every case, and a phrase is checked only where all its words occur;
+# * the total and the facet counts come from the same pass as the ranking;
+# * ranking is BM25 over the word fields (Whoosh's BM25F formula and parameters), computed
+#   from the posting lists directly instead of through a tree of matchers per document.
+#   Cases found only through the substring fallback score 0 and follow, oldest index entry
+#   first (Whoosh's own tie order).
+
+@dataclass
+class _Variant:
+    """One synonym variant of a clause: its words, and the characters of the substring
+    fallback (None when the variant is not a short CJK word)."""
+    terms: list[str]
+    phrase: bool
+    chars: list[str] | None
+
+
+@dataclass
+class _Plan:
+    groups: list[list[_Variant]] | None  # AND of OR-groups; None: every case; []: none
+    excluded: list[_Variant]
+    filters: list[tuple[str, str]]
+
+    def score_terms(self) -> list[str]:
+        return list(dict.fromkeys(t for g in self.groups or () for v in g for t in v.terms))
+
+
+def _variants(clause: Clause) -> list[_Variant]:
+    texts = synonyms.expand(clause.text) if not clause.phrase else (clause.text,)
+    out = []
+    for text in texts:
+        terms = [t for t, _pos, _s, _e in segment(text, search=False)]
+        if not terms:
+            continue
+        compact = text.replace(" ", "")
+        chars = None
+        if _CJK.search(compact) and len(compact) <= SHORT_CJK and compact.isalnum():
+            # Substrings the segmenter keeps inside longer words: 五社 in 五社联动, 站 in 社工站.
+            chars = [ch.lower() for ch in compact]
+        out.append(_Variant(terms, clause.phrase or " " in text, chars))
+    return out
+
+
+def _plan(parsed: ParsedQuery, filters: dict[str, str]) -> _Plan:
+    groups = None
+    if not parsed.empty:
+        groups = [vs for vs in ([v for c in group for v in _variants(c)] for group in parsed.groups) if vs]
+    excluded = [v for c in parsed.excluded for v in _variants(c)]
+    return _Plan(groups, excluded, [(name, value) for name, value in filters.items() if value])
+
+
+def _word_fields(searcher) -> tuple[str, ...]:
+    """The indexed text fields: the combined field, or the four fields of an index built before
+    it existed (such an index keeps working until `search reindex`)."""
+    return (TEXT_FIELD,) if TEXT_FIELD in searcher.schema else LEGACY_SEARCH_FIELDS
+
+
+class _SegmentMatch:
+    """Evaluates a plan in one segment; document numbers are segment-local."""
+
+    def __init__(self, reader, fields: tuple[str, ...], cache: dict):
+        self.reader = reader
+        self.fields = fields
+        self.cache = cache
+        self.memo: dict[tuple[str, str], set[int]] = {}
+        self.lists: dict[tuple[str, str], tuple[list[int], list[float]]] = {}
+        self.size = reader.doc_count_all()
+        self.deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+
+    def live(self) -> set[int]:
+        docs = set(range(self.size))
+        return docs - self.deleted if self.deleted else docs
+
+    def has(self, field: str, text: str) -> bool:
+        return (field, text) in self.reader
+
+    def postings(self, field: str, text: str) -> tuple[list[int], list[float]]:
+        """A term's documents and weights, read once per query (matching and scoring share them)."""
+        key = (field, text)
+        if key not in self.lists:
+            self.lists[key] = _postings(self.reader, field, text, weights=True) if self.has(field, text) else ([], [])
+        return self.lists[key]
+
+    def docs(self, field: str, text: str) -> set[int]:
+        key = (field, text)
+        if key not in self.memo:
+            self.memo[key] = set(self.postings(field, text)[0])
+        return self.memo[key]
+
+    def match(self, plan: _Plan) -> set[int]:
+        scope: set[int] | None = None  # None: every live document
+        for name, value in plan.filters:
+            docs = self.docs(name, value)
+            scope = docs if scope is None else scope & docs
+        if plan.groups is None:
+            result = self.live() if scope is None else set(scope)
+        elif not plan.groups:
+            return set()
         else:
-            per_field.append(Q.And([Q.Term(name, t) for t in terms]))
-    if not phrase and len(terms) > 1:
-        # Unquoted: each word may sit in a different field.
-        alternatives = [Q.And([Q.Or([Q.Term(f, t) for f in SEARCH_FIELDS]) for t in terms])]
+            result = scope
+            for group in plan.groups:
+                result = self.group(group, result)
+                if not result:
+                    return set()
+        if plan.excluded and result:
+            result = result - self.group(plan.excluded, result)
+        return result
+
+    def group(self, variants: list[_Variant], scope: set[int] | None) -> set[int]:
+        """Documents within scope matching any of the variants."""
+        found: set[int] = set()
+        for v in variants:
+            found |= self.words(v, scope)
+        if scope is not None:
+            found &= scope
+        for v in variants:
+            if v.chars:
+                found |= self.substring(v.chars, scope, found)
+        return found
+
+    def words(self, v: _Variant, scope: set[int] | None) -> set[int]:
+        if len(v.terms) == 1:
+            return set().union(*(self.docs(f, v.terms[0]) for f in self.fields))
+        if v.phrase:
+            return set().union(*(self.adjacent(f, v.terms, self.candidates(f, v.terms, scope)) for f in self.fields))
+        # Unquoted words: each may sit in a different field.
+        out = None
+        for t in v.terms:
+            docs = set().union(*(self.docs(f, t) for f in self.fields))
+            out = docs if out is None else out & docs
+        return out
+
+    def candidates(self, field: str, terms: list[str], scope: set[int] | None, skip: set[int] | None = None,
+                   ) -> list[int]:
+        """Sorted documents within scope (and not in skip) that contain every term."""
+        if not all(self.has(field, t) for t in terms):
+            return []
+        pool = None
+        if scope is not None or skip:
+            pool = (scope if scope is not None else self.live()) - (skip or set())
+            rarest = min(self.reader.doc_frequency(field, t) for t in terms)
+            if len(pool) <= rarest:
+                return sorted(pool)  # fewer to check than to read; adjacent() checks the terms
+        docs = None
+        for t in sorted(set(terms), key=lambda t: self.reader.doc_frequency(field, t)):
+            docs = set(self.docs(field, t)) if docs is None else docs & self.docs(field, t)
+        return sorted(docs & pool if pool is not None else docs)
+
+    def substring(self, chars: list[str], scope: set[int] | None, skip: set[int]) -> set[int]:
+        """Documents within scope, not in skip, whose `chars` field holds the characters in a row."""
+        if len(chars) == 1:
+            docs = self.docs(CHARS_FIELD, chars[0]) - skip
+            return docs & scope if scope is not None else docs
+        return self.adjacent(CHARS_FIELD, chars, self.candidates(CHARS_FIELD, chars, scope, skip))
+
+    def adjacent(self, field: str, terms: list[str], candidates) -> set[int]:
+        """The candidates where the terms occur at consecutive positions (the positions are read
+        a block at a time, only for candidate documents)."""
+        wanted = set(candidates)
+        if not wanted or not all(self.has(field, t) for t in terms):
+            return set()
+        fmt = self.reader.schema[field].format
+        values: dict[str, dict[int, bytes]] = {}
+        for t in sorted(set(terms), key=lambda t: self.reader.doc_frequency(field, t)):
+            values[t] = _term_values(self.reader, field, t, wanted)
+            wanted &= values[t].keys()  # a document without the term drops out
+            if not wanted:
+                return set()
+        out = set()
+        for doc in wanted:
+            positions = [_decode_positions(fmt, values[t][doc]) for t in terms]
+            # Anchor on the term with the fewest positions; the others must follow in order.
+            k = min(range(len(terms)), key=lambda i: len(positions[i]))
+            others = [(i - k, set(p)) for i, p in enumerate(positions) if i != k]
+            if any(all(q + shift in later for shift, later in others) for q in positions[k]):
+                out.add(doc)
+        return out
+
+    def scores(self, searcher, terms: list[str], matched: set[int]) -> dict[int, float]:
+        """BM25 (Whoosh's BM25F with its default B and K1) of the matched documents."""
+        weighting = searcher.weighting
+        b, k1 = getattr(weighting, "B", 0.75), getattr(weighting, "K1", 1.2)
+        scores: dict[int, float] = {}
+        get = scores.get
+        for fname in self.fields:
+            avgfl = searcher.avg_field_length(fname) or 1
+            lengths = None
+            for t in terms:
+                if not self.has(fname, t):
+                    continue
+                if lengths is None:
+                    lengths = _field_lengths(self.reader, fname, self.cache)
+                idf = searcher.idf(fname, t)
+                c1, c2 = k1 * (1 - b), k1 * b / avgfl
+                ids, weights = self.postings(fname, t)
+                for doc, w in zip(ids, weights):
+                    if doc in matched:
+                        scores[doc] = get(doc, 0.0) + idf * (w * (k1 + 1)) / (w + c1 + c2 * lengths[doc])
+        return scores
+
+
+def _postings(reader, field: str, text: str, weights: bool = False) -> tuple[list[int], list[float]]:
+    """A term's live document numbers (and weights), read a block at a time where possible."""
+    m = reader.postings(field, text)
+    deleted = None
+    if isinstance(m, FilterMatcher):  # the segment has deletions
+        deleted = reader.deleted_docs_set
+        m = m.child
+    ids: list[int] = []
+    ws: list[float] = []
+    if all(hasattr(m, a) for a in ("_read_data", "_read_weights", "_next_block", "_data", "_ids", "_weights")):
+        # Whoosh 3 codec: one pickled block of up to 128 postings at a time, not a call per posting.
+        while m.is_active():
+            if m._ids is None:
+                if m._data is None:
+                    m._read_data()
+                # The block stores deltas; accumulate() decodes them at C speed (Whoosh's
+                # delta_decode is a Python generator).
+                m._ids = m._data[0] if m._byteids else tuple(accumulate(m._data[0]))
+            ids.extend(m._ids[m._i:])
+            if weights:
+                if m._weights is None:
+                    m._read_weights()
+                ws.extend(m._weights[m._i:])
+            m._next_block()
     else:
-        alternatives = per_field
-    compact = text.replace(" ", "")
-    if _CJK.search(compact) and len(compact) <= SHORT_CJK and compact.isalnum():
-        # Substrings the segmenter keeps inside longer words: 五社 in 五社联动, 站 in 社工站.
-        chars = [ch.lower() for ch in compact]
-        alternatives.append(Q.Term("chars", chars[0]) if len(chars) == 1 else Q.Phrase("chars", chars))
-    return Q.Or(alternatives)
+        while m.is_active():
+            ids.append(m.id())
+            if weights:
+                ws.append(m.weight())
+            m.next()
+    if deleted:
+        keep = [i for i, doc in enumerate(ids) if doc not in deleted]
+        ids = [ids[i] for i in keep]
+        ws = [ws[i] for i in keep] if weights else ws
+    return ids, ws
 
 
-def _clause_query(clause: Clause) -> Q.Query | None:
-    variants = synonyms.expand(clause.text) if not clause.phrase else (clause.text,)
-    parts = [q for q in (_text_query(v, clause.phrase or " " in v) for v in variants) if q is not None]
-    if not parts:
-        return None
-    return parts[0] if len(parts) == 1 else Q.Or(parts)
-
-
-def build(parsed: ParsedQuery) -> Q.Query:
-    if parsed.empty:
-        base: Q.Query = Q.Every()
+def _term_values(reader, field: str, text: str, wanted: set[int]) -> dict[int, bytes]:
+    """{docnum: raw posting value} of a term, for the wanted documents only (live ones)."""
+    m = reader.postings(field, text)
+    if isinstance(m, FilterMatcher):  # deletions: wanted holds live documents only
+        m = m.child
+    out: dict[int, bytes] = {}
+    order = sorted(wanted)
+    if all(hasattr(m, a) for a in ("_read_data", "_read_values", "_next_block", "_data", "_ids", "_values",
+                                   "block_max_id")):
+        j = 0
+        while m.is_active() and j < len(order):
+            top = m.block_max_id()
+            if order[j] <= top:  # this block may hold wanted documents: read it
+                if m._ids is None:
+                    if m._data is None:
+                        m._read_data()
+                    m._ids = m._data[0] if m._byteids else tuple(accumulate(m._data[0]))
+                if m._values is None:
+                    m._read_values()
+                for doc, value in zip(m._ids, m._values):
+                    if doc in wanted:
+                        out[doc] = value
+                j = bisect_right(order, top, j)
+            m._next_block()
     else:
-        ands = []
-        for group in parsed.groups:
-            alts = [q for q in (_clause_query(c) for c in group) if q is not None]
-            if alts:
-                ands.append(alts[0] if len(alts) == 1 else Q.Or(alts))
-        base = Q.And(ands) if ands else Q.NullQuery
-    excluded = [q for q in (_clause_query(c) for c in parsed.excluded) if q is not None]
-    if excluded:
-        base = Q.AndNot(base, Q.Or(excluded))
-    return base
+        for doc in order:
+            if not m.is_active():
+                break
+            if m.id() < doc:
+                m.skip_to(doc)
+                if not m.is_active():
+                    break
+            if m.id() == doc:
+                out[doc] = m.value()
+    return out
 
 
-def filter_query(filters: dict[str, str]) -> Q.Query | None:
-    terms = [Q.Term(name, value) for name, value in filters.items() if value]
-    return Q.And(terms) if terms else None
+def _decode_positions(fmt, value: bytes) -> list[int]:
+    """Positions from a posting value; Whoosh's encoding (a count, then pickled deltas) decoded
+    with C-level loads and accumulate instead of a Python loop."""
+    if isinstance(fmt, Positions) and type(fmt).decode_positions is Positions.decode_positions:
+        body = value[_INT_SIZE:]
+        return list(accumulate(loads(body if body.endswith(b".") else body + b".")))
+    return fmt.decode_positions(value)
+
+
+_BYTE_TO_LENGTH = [byte_to_length(b) for b in range(256)]
+
+
+def _field_lengths(reader, field: str, cache: dict) -> list[int]:
+    """Per-document length of a field as Whoosh's scorer sees it (byte-quantized), per segment."""
+    key = "lengths:" + field
+    if key not in cache:
+        n = reader.doc_count_all()
+        lengths = None
+        try:  # the whole column at once (a byte a document), not a file read per document
+            from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+            col = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+            count = min(n, col._count)
+            raw = col._dbfile.get(col._basepos, count)
+            if len(raw) == count:
+                lengths = [_BYTE_TO_LENGTH[b] for b in raw] + [0] * (n - count)
+        except Exception:  # noqa: BLE001 - another codec: ask per document
+            lengths = None
+        if lengths is None:
+            lengths = [reader.doc_field_length(d, field, 0) or 0 for d in range(n)]
+        cache[key] = lengths
+    return cache[key]
+
+
+def _published(reader, cache: dict) -> list:
+    """Per-document sort key of `published` (the raw column value), per segment."""
+    if "published" not in cache:
+        n = reader.doc_count_all()
+        values = None
+        cr = reader.column_reader("published", translate=False)
+        try:  # the whole column at once, not a file read per document
+            count = min(n, cr._count)
+            raw = cr._dbfile.get(cr._basepos, cr._fixedlen * count)
+            values = list(struct.unpack(f"!{count}{cr._typecode}", raw)) + [cr._default] * (n - count)
+        except Exception:  # noqa: BLE001 - another column type: read per document
+            values = None
+        if values is None:
+            values = [cr[d] for d in range(n)]
+        cache["published"] = values
+    return cache["published"]
 
 
 # Searchers and per-segment facet values ------------------------------------------------------
@@ -163,7 +449,7 @@ class _Searchers:
         self.path: Path | None = None
         self.ix = None
         self.searcher = None
-        self.facet_cache: dict[str, dict[str, list]] = {}
+        self.facet_cache: dict[str, dict] = {}  # segment id -> what segments() caches
 
     def get(self):
         path = search_index.current_dir()
@@ -183,45 +469,37 @@ class _Searchers:
             self.searcher = self.ix.searcher()
         return self.searcher
 
-    def facet_values(self, searcher) -> list[tuple[int, int, dict[str, list]]]:
-        """[(docbase, doc_count_all, {facet: per-doc values})]: built once per immutable segment.
+    def segments(self, searcher) -> list[tuple[object, int, dict]]:
+        """[(segment reader, docbase, cache)]. The cache holds what is read once per immutable
+        segment: facet values ("facets"), field lengths and publication dates."""
+        out = []
+        live = set()
+        for reader, base in searcher.reader().leaf_readers():
+            if not reader.doc_count_all():
+                continue
+            key = reader.segment().segment_id() if hasattr(reader, "segment") and reader.segment() else str(id(reader))
+            live.add(key)
+            if key not in self.facet_cache:
+                self.facet_cache[key] = {"facets": _segment_facets(reader)}
+            out.append((reader, base, self.facet_cache[key]))
+        for stale in set(self.facet_cache) - live:
+            del self.facet_cache[stale]
+        return out
+
+    def facet_values(self, searcher) -> list[tuple[int, int, dict[str, dict[str, set[int]]]]]:
+        """[(docbase, doc_count_all, {facet: {value: segment-local docnums}})].
 
         Built from the facet fields' postings (a few terms per field), not from the stored
         fields: reading every stored document (title, summary and body included) cost about
         60 µs a case, i.e. 0.6 s on the first search after every index change at 10k cases.
         """
-        out = []
-        live = set()
-        for reader, base in searcher.reader().leaf_readers():
-            key = reader.segment().segment_id() if hasattr(reader, "segment") and reader.segment() else str(id(reader))
-            live.add(key)
-            if key not in self.facet_cache:
-                self.facet_cache[key] = _segment_facets(reader)
-            out.append((base, reader.doc_count_all(), self.facet_cache[key]))
-        for stale in set(self.facet_cache) - live:
-            del self.facet_cache[stale]
-        return out
+        return [(base, reader.doc_count_all(), cache["facets"]) for reader, base, cache in self.segments(searcher)]
 
 
-def _segment_facets(reader) -> dict[str, list]:
-    """Per-document facet values of one segment: a str ("" when absent) for single-valued
-    facets, a tuple (in term order) for multi-valued ones. Deleted documents keep values,
-    which is harmless: they never match a query."""
-    n = reader.doc_count_all()
-    columns: dict[str, list] = {}
-    for name in FACETS:
-        if name in MULTI_VALUED:
-            col: list = [()] * n
-            for value in reader.field_terms(name):
-                for docnum in reader.postings(name, value).all_ids():
-                    col[docnum] = col[docnum] + (value,)
-        else:
-            col = [""] * n
-            for value in reader.field_terms(name):
-                for docnum in reader.postings(name, value).all_ids():
-                    col[docnum] = value
-        columns[name] = col
-    return columns
+def _segment_facets(reader) -> dict[str, dict[str, set[int]]]:
+    """{facet: {value: documents}} of one segment, from the facet fields' postings."""
+    return {name: {value: set(_postings(reader, name, value)[0]) for value in reader.field_terms(name) if value}
+            for name in FACETS}
 
 
 _searchers = _Searchers()
@@ -305,46 +583,58 @@ def search(q: str = "", filters: dict[str, str] | None = None, sort: str = "rele
 
 
 def _run(searcher, parsed, filters, sort, page, per_page, notes) -> SearchResult:
-    query = build(parsed)
-    flt = filter_query(filters)
-    full = Q.And([query, flt]) if flt is not None else query
-    # One unscored pass gives the total and the facet counts (len(results) would re-run the query).
-    matched = list(searcher.docs_for_query(full))
-    facets = _count_facets(matched)
-    total = len(matched)
+    plan = _plan(parsed, filters)
+    fields = _word_fields(searcher)
+    parts = []  # (segment match, docbase, matched segment-local docnums)
+    for reader, base, cache in _searchers.segments(searcher):
+        seg = _SegmentMatch(reader, fields, cache)
+        parts.append((seg, base, seg.match(plan)))
+    total = sum(len(matched) for _seg, _base, matched in parts)
+    facets = _count_facets([(seg.cache["facets"], matched) for seg, _base, matched in parts])
+    terms = highlight_terms(parsed)
     offset = (page - 1) * per_page
     hits: list[Hit] = []
     if offset < total:
-        if sort == "newest" or parsed.empty:
-            results = searcher.search(full, limit=offset + per_page, sortedby=FieldFacet("published", reverse=True))
+        wanted = offset + per_page
+        if sort == "newest" or plan.groups is None:
+            # Newest first; equal dates in index order (as Whoosh's sorting collector does).
+            keyed = []
+            for seg, base, matched in parts:
+                published = _published(seg.reader, seg.cache)
+                keyed.extend((-published[d], base + d) for d in matched)
+            ranked = [docnum for _key, docnum in heapq.nsmallest(wanted, keyed)]
         else:
-            results = searcher.search(full, limit=offset + per_page)
-        terms = highlight_terms(parsed)
-        # Slice, don't list(): list() asks len(results), which re-runs the whole query.
-        for hit in results[offset:offset + per_page]:
-            hits.append(_hit(hit, terms))
+            score_terms = plan.score_terms()
+            scored, per_segment = [], []
+            for seg, base, matched in parts:
+                scores = seg.scores(searcher, score_terms, matched)
+                scored.extend((-score, base + d) for d, score in scores.items())
+                per_segment.append((base, matched, scores))
+            ranked = [docnum for _key, docnum in heapq.nsmallest(wanted, scored)]
+            if len(ranked) < wanted:  # then the cases found only through the substring fallback
+                unscored = (base + d for base, matched, scores in per_segment for d in matched if d not in scores)
+                ranked += heapq.nsmallest(wanted - len(ranked), unscored)
+        for docnum in ranked[offset:wanted]:
+            hits.append(_hit(searcher.stored_fields(docnum), terms))
     return SearchResult(total=total, page=page, per_page=per_page, hits=hits, facets=facets, notes=notes,
-                        terms=highlight_terms(parsed))
+                        terms=terms)
 
 
-def _count_facets(matched: list[int]) -> dict[str, list[tuple[str, int]]]:
-    if not matched:
-        return {name: [] for name in FACETS}
-    segments = _searchers.facet_values(_searchers.searcher)
-    matched = sorted(matched)
+def _count_facets(parts: list[tuple[dict[str, dict[str, set[int]]], set[int]]],
+                  ) -> dict[str, list[tuple[str, int]]]:
+    """Facet counts over the matched documents: [(per-segment {facet: {value: docs}}, matched)]."""
     counts: dict[str, Counter] = {name: Counter() for name in FACETS}
-    # matched docnums are global: split them by segment, then count with C-level loops.
-    for base, size, cols in segments:
-        lo, hi = bisect_left(matched, base), bisect_left(matched, base + size)
-        if lo == hi:
+    for table, matched in parts:
+        if not matched:
             continue
-        local = [d - base for d in matched[lo:hi]] if base else matched[lo:hi]
         for name in FACETS:
-            values = map(cols[name].__getitem__, local)
-            counts[name].update(chain.from_iterable(values) if name in MULTI_VALUED else values)
+            bucket = counts[name]
+            for value, docs in table[name].items():
+                n = len(docs & matched)
+                if n:
+                    bucket[value] += n
     out = {}
     for name, bucket in counts.items():
-        bucket.pop("", None)
         items = sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0]))
         if name == "year":
             items = sorted(bucket.items(), key=lambda kv: kv[0], reverse=True)
@@ -428,8 +718,7 @@ def best_passages(text: str, terms: list[str], width: int = 90, count: int = 2) 
     return chosen
 
 
-def _hit(hit, terms: list[str]) -> Hit:
-    stored = hit.fields()
+def _hit(stored: dict, terms: list[str]) -> Hit:
     body, summary, title = stored.get("body", ""), stored.get("summary", ""), stored.get("title", "")
     highlights = best_passages(body, terms) or best_passages(summary, terms, count=1)
     return Hit(
@@ -451,10 +740,11 @@ def similar(case_id: int, limit: int = 5) -> list[Hit]:
             return []
         stored = searcher.stored_fields(docnum)
         text = " ".join([stored.get("title", "")] * 2 + [stored.get("summary", ""), stored.get("body", "")])
-        keys = searcher.key_terms_from_text("body", text, numterms=12)
+        field = TEXT_FIELD if TEXT_FIELD in searcher.schema else "body"
+        keys = searcher.key_terms_from_text(field, text, numterms=12)
         if not keys:
             return []
-        q = Q.Or([Q.Term("body", word, boost=weight) for word, weight in keys]
+        q = Q.Or([Q.Term(field, word, boost=weight) for word, weight in keys]
                  + [Q.Term("theme", t) for t in stored.get("theme", "").split(",") if t])
         results = searcher.search(q, limit=limit + 1, mask=Q.Term("id", str(case_id)))
-        return [_hit(h, []) for h in results][:limit]
+        return [_hit(h.fields(), []) for h in results][:limit]

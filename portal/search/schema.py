@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from portal.search.analysis import CharAnalyzer, ChineseAnalyzer
+from portal.search.analysis import CharAnalyzer, FieldsAnalyzer, TermPositions
 
 #: Facets shown on the search page, in display order: field -> label.
 FACETS = {
@@ -17,18 +17,35 @@ FACETS = {
 MULTI_VALUED = frozenset({"theme", "session"})
 
 
+#: The indexed text of a case: title (twice, which is its boost), summary, body and meta (themes,
+#: tags, organization, places, sessions), joined by FIELD_SEP. One field instead of four: a
+#: word's documents and BM25 weight come from one posting list, not four.
+TEXT_FIELD = "all"
+#: Single characters, for substrings the segmenter splits differently.
+CHARS_FIELD = "chars"
+SEARCH_FIELDS = (TEXT_FIELD,)
+#: The four separately indexed text fields of indexes built before TEXT_FIELD existed; queries
+#: still work on such an index (until `flask search reindex` rebuilds it).
+LEGACY_SEARCH_FIELDS = ("title", "summary", "body", "meta")
+
+
+def _text(analyzer) -> TEXT:
+    field = TEXT(analyzer=analyzer)
+    field.format = TermPositions(field_boost=field.format.field_boost)
+    return field
+
+
 def build_schema() -> Schema:
-    text = ChineseAnalyzer()
     return Schema(
         id=ID(stored=True, unique=True),
         stamp=STORED(),  # content fingerprint, compared by `search check`
-        title=TEXT(analyzer=text, stored=True, field_boost=3.0),
-        summary=TEXT(analyzer=text, stored=True, field_boost=1.5),
-        body=TEXT(analyzer=text, stored=True),
-        meta=TEXT(analyzer=text, field_boost=1.5),  # themes, tags, organization, places, sessions
-        chars=TEXT(analyzer=CharAnalyzer()),  # single characters, for substrings the segmenter splits
+        title=STORED(),
+        summary=STORED(),
+        body=STORED(),
+        all=_text(FieldsAnalyzer()),  # see TEXT_FIELD
+        chars=_text(CharAnalyzer()),  # single characters, for substrings the segmenter splits
         published=DATETIME(stored=True, sortable=True),
-        # Facet values (stored: read once per segment into arrays for fast counting).
+        # Facet values (read once per segment from their postings, for fast counting).
         theme=KEYWORD(stored=True, commas=True),
         province=ID(stored=True),
         year=ID(stored=True),
@@ -37,6 +54,3 @@ def build_schema() -> Schema:
         organization=STORED(),
         session=KEYWORD(stored=True, commas=True),
     )
-
-
-SEARCH_FIELDS = ("title", "summary", "body", "meta")
