@@ -29,6 +29,7 @@ from types import SimpleNamespace
 
 from portal.cases.models import SECTIONS
 from portal.regions import PROVINCES
+from portal.search.analysis import FIELD_SEP
 
 THEMES = (
     "党建引领", "需求导向", "专业能力建设", "五社联动", "三社联动", "社工站建设", "乡村振兴",
@@ -302,8 +303,8 @@ class CaseGenerator:
 
 
 def text_of(doc: dict) -> str:
-    """A case's text once: title, summary, body and meta (the `chars` field holds exactly that)."""
-    return doc["chars"]
+    """A case's text once: title, summary, body and meta (`all` holds the title twice)."""
+    return "\n".join([doc["title"], doc["summary"], doc["body"], doc["all"].split(FIELD_SEP)[4]])
 
 
 if __name__ == "__main__":  # a quick look: python -m bench.corpus

@@ -99,8 +99,8 @@ def run_child(args: list[str]) -> dict:
 # Child: index build ------------------------------------------------------------------------------
 
 def child_index(size: int, base: Path, variant: str, seed: int, limitmb: int) -> dict:
-    """variant: "new" (today's schema), "nochars" (without the `chars` field) or "old" (the
-    layout before the benchmark-driven changes, for bench/baseline_query.py)."""
+    """variant: "new" (today's schema) or "old" (the layout before the benchmark-driven
+    changes, with the `chars` field, for bench/baseline_query.py)."""
     import resource
 
     from whoosh.filedb.filestore import FileStorage
@@ -115,10 +115,7 @@ def child_index(size: int, base: Path, variant: str, seed: int, limitmb: int) ->
     docs = list(CaseGenerator(seed).cases(size))
     gen_s = time.perf_counter() - t
     text_chars = sum(len(text_of(d)) for d in docs)
-    if variant == "nochars":
-        for d in docs:
-            del d["chars"]
-    elif variant == "old":
+    if variant == "old":
         from bench.baseline_schema import old_document
 
         docs = [old_document(d) for d in docs]
@@ -130,18 +127,16 @@ def child_index(size: int, base: Path, variant: str, seed: int, limitmb: int) ->
     else:
         target = base / f"index-{variant}"
         target.mkdir()
-        if variant == "old":
-            from bench.baseline_schema import build_schema as old_schema
+        from bench.baseline_schema import build_schema as old_schema
 
-            schema = old_schema()
-        else:
-            schema = build_schema()
-            schema.remove("chars")
-        FileStorage(str(target)).create_index(schema)
+        FileStorage(str(target)).create_index(old_schema())
     ix = search_index.open_index(target)
     c0 = os.times()
     t = time.perf_counter()
-    writer = ix.writer(**{**WRITER_KWARGS, "limitmb": limitmb})
+    kwargs = {**WRITER_KWARGS, "limitmb": limitmb}
+    if variant == "old":
+        kwargs["compound"] = True  # Whoosh's default, which the application used before
+    writer = ix.writer(**kwargs)
     for doc in docs:
         writer.add_document(**doc)
     writer.commit()
@@ -167,15 +162,14 @@ def child_index(size: int, base: Path, variant: str, seed: int, limitmb: int) ->
 
 def child_tokenizer(seed: int, docs: int = 300) -> dict:
     from bench.corpus import CaseGenerator, text_of
-    from portal.search.analysis import char_grams, load_dictionary, segment
+    from portal.search.analysis import load_dictionary, segment
 
     load_dictionary()
     texts = [text_of(d) for d in CaseGenerator(seed).cases(docs)]
     chars = sum(map(len, texts))
     segment(texts[0], True)  # warm up the segmenter
     best = {}
-    for name, fn in (("segment_search", lambda x: segment(x, True)), ("segment_default", lambda x: segment(x, False)),
-                     ("char_grams", char_grams)):
+    for name, fn in (("segment_search", lambda x: segment(x, True)), ("segment_default", lambda x: segment(x, False))):
         times = []
         for _ in range(3):
             t = time.perf_counter()
@@ -326,7 +320,7 @@ def summarize(samples: dict, kind_filter, mode: str) -> list[float]:
     return vals
 
 
-def report_size(size: int, idx: dict, nochars: dict | None, old: dict | None, qr: dict, tok: dict,
+def report_size(size: int, idx: dict, old: dict | None, qr: dict, tok: dict,
                 impls: list[str]) -> list[tuple]:
     print(f"\n=== {size:,} cases ===")
     print(f"corpus: generated in {idx['gen_s']:.1f} s (not part of index time); "
@@ -336,17 +330,14 @@ def report_size(size: int, idx: dict, nochars: dict | None, old: dict | None, qr
           f"= {index_cps / 1e3:,.0f}k chars/s; CPU {idx['cores_used']:.2f} cores; {idx['segments']} segments; "
           f"{mb(idx['bytes'])} on disk ({idx['bytes'] / size / 1e3:.1f} kB/case); "
           f"writer RSS {idx['rss_self_mb']:.0f} MB main / {idx['rss_children_mb']:.0f} MB largest worker")
-    print(f"  raw tokenizer, 1 core: segment(search) {tok['segment_search']['chars_per_s'] / 1e3:,.0f}k chars/s, "
-          f"char_grams {tok['char_grams']['chars_per_s'] / 1e3:,.0f}k chars/s; index throughput on 2 cores is "
+    print(f"  raw tokenizer, 1 core: segment(search) {tok['segment_search']['chars_per_s'] / 1e3:,.0f}k chars/s; "
+          f"index throughput on 2 cores is "
           f"{index_cps / tok['segment_search']['chars_per_s']:.2f}x the segmenter alone on 1 core")
-    if nochars:
-        share = 1 - nochars["bytes"] / idx["bytes"]
-        print(f"  without the `chars` field: {mb(nochars['bytes'])} on disk, built in {nochars['index_s']:.1f} s "
-              f"({nochars['docs_per_s']:,.0f} docs/s) -> `chars` is {share:.0%} of the index size, "
-              f"{idx['index_s'] / nochars['index_s']:.2f}x the build time")
     if old:
-        print(f"  baseline layout (4 indexed text fields, no `all`): {mb(old['bytes'])} on disk, built in "
-              f"{old['index_s']:.1f} s ({old['docs_per_s']:,.0f} docs/s, CPU {old['cores_used']:.2f} cores)")
+        print(f"  baseline layout (4 indexed text fields + `chars`, compound segments): {mb(old['bytes'])} on disk, "
+              f"built in {old['index_s']:.1f} s ({old['docs_per_s']:,.0f} docs/s, CPU {old['cores_used']:.2f} cores) "
+              f"-> today's index is {idx['bytes'] / old['bytes']:.2f}x the size, built in "
+              f"{idx['index_s'] / old['index_s']:.2f}x the time")
     f = qr["first"]
     print(f"first search after process start: {f['since_spawn_s'] * 1e3:,.0f} ms from spawn "
           f"(imports {f['imports_s'] * 1e3:,.0f} ms, create_app incl. dictionary {f['create_app_s'] * 1e3:,.0f} ms, "
@@ -445,8 +436,6 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--reps-cold", type=int, default=5, help="cold runs of each query (default 5; 3 above 10k)")
     ap.add_argument("--reps-warm", type=int, default=20, help="warm and repeated runs of each query (default 20)")
-    ap.add_argument("--nochars-size", type=int, default=10000,
-                    help="also build this size without the `chars` field, for its size (0: skip)")
     ap.add_argument("--compare", action="store_true",
                     help="also build the baseline layout and run bench/baseline_query.py on it, side by side")
     ap.add_argument("--baseline-reps", type=int, default=3,
@@ -486,14 +475,12 @@ def main(argv=None) -> int:
     print(f"raw tokenizer throughput (1 core, {tok['docs']} cases, {tok['chars']:,} chars): "
           f"segment(search=True) {tok['segment_search']['chars_per_s'] / 1e3:,.0f}k chars/s "
           f"({tok['segment_search']['tokens_per_char']:.2f} tokens/char), "
-          f"segment(search=False) {tok['segment_default']['chars_per_s'] / 1e3:,.0f}k chars/s, "
-          f"char_grams {tok['char_grams']['chars_per_s'] / 1e3:,.0f}k chars/s")
+          f"segment(search=False) {tok['segment_default']['chars_per_s'] / 1e3:,.0f}k chars/s")
     checks = []
     OUT.mkdir(parents=True, exist_ok=True)
     for size in sizes:
         print()
         idx = build(size, "new", args.reuse, "")
-        nochars = build(size, "nochars", args.reuse, " without `chars`") if size == args.nochars_size else None
         old = build(size, "old", args.reuse, " in the baseline layout") if args.compare else None
         more_mb = build(size, "new", args.reuse, f" with limitmb={args.limitmb}", args.limitmb) if args.limitmb else None
         print(f"[querying {size:,} …]", flush=True)
@@ -511,7 +498,7 @@ def main(argv=None) -> int:
         if proc.returncode != 0:
             raise SystemExit(f"query child failed: {proc.stdout[-2000:]}")
         qr = json.loads(proc.stdout.strip().splitlines()[-1])
-        checks += report_size(size, idx, nochars, old, qr, tok, impls)
+        checks += report_size(size, idx, old, qr, tok, impls)
         if more_mb:
             print(f"  (index build with limitmb={args.limitmb} instead of {WRITER_KWARGS['limitmb']}: "
                   f"{more_mb['index_s']:.1f} s = {more_mb['docs_per_s']:,.0f} docs/s, CPU {more_mb['cores_used']:.2f} cores, "

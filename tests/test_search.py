@@ -183,6 +183,34 @@ def test_dictionary_words_stay_whole_but_their_parts_still_match(app, client, or
     assert found(client, "站") == set(stations)
 
 
+def test_word_list_read_from_the_segment_matches_whoosh(app, org_id):
+    """The substring fallback reads each segment's word list straight from the term file; it
+    must list exactly the words Whoosh itself lists, on a segment with several fields."""
+    from portal.search import index as search_index
+    from portal.search.query import _lexicon
+
+    for n, text in enumerate(["推动五社联动机制落地。", "建好社工站，GPS 定位手环。", "在车站附近开展宣传。"]):
+        make_case(app, org_id, f"案例{n}", text)
+    with app.app_context():
+        with search_index.open_index(search_index.current_dir()).searcher() as searcher:
+            for reader, _base in searcher.reader().leaf_readers():
+                expected = [t.decode("utf-8") for t in reader.lexicon("all")]
+                assert expected and _lexicon(reader, "all", {}) == expected
+                assert _lexicon(reader, "no_such_field", {}) == []
+
+
+def test_two_character_words_are_found_inside_longer_words(app, client, org_id):
+    """养老 and 社工 are dictionary words, so they are found inside 居家养老服务 and 社工站 by
+    search-mode segmentation alone (no substring scan); 苗绣 is not, so the word-list scan finds
+    it inside 苗绣坊."""
+    elderly = make_case(app, org_id, "案例一", "开展居家养老服务。")
+    station = make_case(app, org_id, "案例二", "建好乡镇社工站。")
+    craft = make_case(app, org_id, "案例三", "成立苗绣坊，带动妇女就业。")
+    assert found(client, "养老") == {elderly}
+    assert found(client, "社工") == {station}
+    assert found(client, "苗绣") == {craft}
+
+
 def test_mixed_chinese_english_and_digits(app, client, org_id):
     fullwidth = make_case(app, org_id, "案例一", "引进ＡＢＣ１２３型号的呼叫终端。")
     gps = make_case(app, org_id, "案例二", "为独居老人配备GPS定位手环。")

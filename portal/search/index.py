@@ -59,11 +59,12 @@ def swap_current(base: Path, target: Path) -> None:
 
 
 class _Index(FileIndex):
-    """Segments are written as separate files, not assembled into one compound file: Whoosh
-    reads a compound file either through a Python sub-file wrapper (a seek and a read call per
-    small read: slow) or, memory-mapped, by copying each part it opens into a BytesIO (the
-    whole postings file: 150-300 ms per searcher at 10k cases, and a full copy of the postings
-    in every process). Plain files are read through ordinary buffered file objects."""
+    """Segments are written as separate files, not assembled into one compound file (a
+    default; a caller's own argument wins): Whoosh reads a compound file either through a
+    Python sub-file wrapper (a seek and a read call per small read: slow) or, memory-mapped,
+    by copying each part it opens into a BytesIO (the whole postings file: 150-300 ms per
+    searcher at 10k cases, and a copy of the postings in every process). Plain files are read
+    through ordinary buffered file objects."""
 
     def writer(self, procs=1, **kwargs):
         kwargs.setdefault("compound", False)
@@ -129,7 +130,6 @@ def case_document(case) -> dict:
         "body": body,
         # Title twice: its weight in ranking (a title match outranks a body match).
         "all": FIELD_SEP.join([case.title, case.title, case.summary or "", body, meta]),
-        "chars": "\n".join([case.title, case.summary or "", body, meta]),
         "published": case.published_at or datetime(1970, 1, 1),
         "theme": ",".join(themes),
         "province": case.province or "",
@@ -145,5 +145,5 @@ def case_document(case) -> dict:
 
 def fingerprint(doc: dict) -> str:
     """A digest of everything indexed for a case (`all` holds the meta text too)."""
-    parts = [f"{k}={doc[k]}" for k in sorted(doc) if k not in ("stamp", "chars")]
+    parts = [f"{k}={doc[k]}" for k in sorted(doc) if k != "stamp"]
     return hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()

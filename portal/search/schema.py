@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from portal.search.analysis import CharAnalyzer, FieldsAnalyzer, TermPositions
+from portal.search.analysis import FieldsAnalyzer, TermPositions
 
 #: Facets shown on the search page, in display order: field -> label.
 FACETS = {
@@ -21,8 +21,6 @@ MULTI_VALUED = frozenset({"theme", "session"})
 #: tags, organization, places, sessions), joined by FIELD_SEP. One field instead of four: a
 #: word's documents and BM25 weight come from one posting list, not four.
 TEXT_FIELD = "all"
-#: Single characters, for substrings the segmenter splits differently.
-CHARS_FIELD = "chars"
 SEARCH_FIELDS = (TEXT_FIELD,)
 #: The four separately indexed text fields of indexes built before TEXT_FIELD existed; queries
 #: still work on such an index (until `flask search reindex` rebuilds it).
@@ -43,7 +41,6 @@ def build_schema() -> Schema:
         summary=STORED(),
         body=STORED(),
         all=_text(FieldsAnalyzer()),  # see TEXT_FIELD
-        chars=_text(CharAnalyzer()),  # single characters, for substrings the segmenter splits
         published=DATETIME(stored=True, sortable=True),
         # Facet values (read once per segment from their postings, for fast counting).
         theme=KEYWORD(stored=True, commas=True),

@@ -182,8 +182,20 @@ class Indexer:
         interval = self.app.config["SEARCH_POLL_SECONDS"]
         while True:
             self.run_once()  # first pass at start-up picks up rows left by earlier processes
+            self.warm()
             self._event.wait(timeout=interval)
             self._event.clear()
+
+    def warm(self) -> None:
+        """Refresh this process's searcher and per-segment caches after an index change
+        (cheap when nothing changed)."""
+        from portal.search import query
+
+        try:
+            with self.app.app_context():
+                query.warm()
+        except Exception:  # noqa: BLE001 - a missing or broken index is reported by searches
+            log.debug("search warm-up skipped", exc_info=True)
 
 
 def init_app(app: Flask) -> None:
