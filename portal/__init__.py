@@ -83,6 +83,12 @@ def _register_blueprints(app: Flask) -> None:
     from portal.main.views import bp as main_bp
     from portal.search.views import bp as search_bp
     from portal.orgs.views import bp as orgs_bp
+    from portal.reviews.views import bp as reviews_bp
+    from portal.reviews.assignment_views import bp as assignments_bp
+    from portal.discussion.views import bp as discussion_bp
+    from portal.adoptions.views import bp as adoptions_bp
+    from portal.notifications.views import bp as notifications_bp
 
-    for bp in (main_bp, auth_bp, orgs_bp, cases_bp, search_bp, admin_bp, api_bp):
+    for bp in (main_bp, auth_bp, orgs_bp, cases_bp, search_bp, reviews_bp, assignments_bp, discussion_bp,
+               adoptions_bp, notifications_bp, admin_bp, api_bp):
         app.register_blueprint(bp)

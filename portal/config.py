@@ -56,6 +56,12 @@ def defaults(instance: Path) -> dict:
         "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
         "REGISTER_RATE_LIMIT": "5 per hour",
         "RESET_RATE_LIMIT": "5 per hour",
+        # Discussion (portal.discussion): posting limit per user, edit window, moderation thresholds.
+        "COMMENT_RATE_LIMIT": "10 per minute;60 per hour",
+        "COMMENT_EDIT_MINUTES": 30,
+        "COMMENT_HOLD_MAX_LINKS": 3,        # more links than this from a new account: held for moderation
+        "COMMENT_HOLD_ACCOUNT_HOURS": 24,   # "new account": registered less than this many hours ago
+        "COMMENT_REPORT_THRESHOLD": 3,      # distinct reporters that hide a comment until reviewed
         "MAIL_BACKEND": "file",
         "MAIL_SENDER": "社区治理案例共享平台 <noreply@example.org>",
         "MAIL_DIR": str(instance / "mail"),

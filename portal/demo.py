@@ -127,6 +127,7 @@ def seed_demo() -> tuple[bool, dict]:
             org.memberships.append(Membership(user=get_user_by_email(email), role=role))
     db.session.flush()
     created |= _seed_cases(admin)
+    created |= _seed_commentary(admin)
     return created, {"password": DEMO_PASSWORD, "accounts": [(email, role) for email, _n, role, _f in USERS]}
 
 
@@ -166,3 +167,121 @@ def _seed_cases(curator: User) -> bool:
         case.featured = bool(spec.get("featured")) and case.is_published
     db.session.flush()
     return created
+
+
+# Expert commentary, reviews, discussion, adoption, follows (issue 5) ----------------------
+
+REVIEWER_THEMES = {
+    "expert.zhou@demo.example.org": ["社区协商议事", "党建引领", "五社联动"],
+    "expert.chen@demo.example.org": ["社工站建设", "需求导向", "资源链接与慈善"],
+}
+
+#: (expert, case external id, scores in rubric order, body)
+EXPERT_COMMENTS = [
+    ("expert.zhou@demo.example.org", "demo-001", [5, 4, 4, 4, 5],
+     "“共治工作台”的价值在于把五方力量的碰头变成了**固定节奏**：每月一次、议题由居民提出、"
+     "结果当场分工。搬迁社区人员来源杂、互不熟悉，这种节奏比一次性的大型活动更能积累信任。\n\n"
+     "建议补充两点，便于其他地区借鉴：\n\n"
+     "1. 工作台一年的运行成本（人力、场地、慈善资金各占多少）；\n"
+     "2. 居民提出的议题中，有多少最终办成，没办成的原因是什么。"),
+    ("expert.chen@demo.example.org", "demo-001", [4, 4, 5, 4, 4],
+     "案例对慈善资源的使用交代得比较清楚，尤其是把小额资金交给居民小组自己管理这一点。"
+     "可推广性较强：多数易地搬迁安置点都有类似的社区结构。"
+     "如果能附上需求台账的样表，对刚起步的社工站会很有帮助。"),
+    ("expert.zhou@demo.example.org", "demo-003", [4, 4, 3, 4, 5],
+     "“火塘会”把议事放回村民熟悉的场景，党员带头发言、村民轮流主持，参与度高是自然的结果。"
+     "可推广性上要注意：这一做法依赖村寨原有的熟人关系，在城市社区需要换一种载体。"),
+    ("expert.chen@demo.example.org", "demo-005", [4, 5, 4, 5, 3],
+     "东西部协作引才的关键不是“请进来”，而是“留得下”。案例记录了督导与本地社工两年的结对过程，"
+     "本地团队已能独立承接项目，这是最有说服力的成效。建议下一步总结带教清单，供其他乡镇社工站使用。"),
+]
+
+UNIT_RESPONSES = [
+    ("unit.admin@demo.example.org", "expert.zhou@demo.example.org", "demo-001",
+     "感谢专家点评。运行成本我们正在整理，预计下季度补充到附件中；"
+     "居民议题的办结情况目前约七成，未办结的多数涉及跨部门协调，我们会在案例中单列说明。"),
+]
+
+#: (author, case external id, body, reply (author, body) or None)
+DISCUSSION = [
+    ("reader@demo.example.org", "demo-001",
+     "请问搬迁社区的志愿者一开始是怎么招募的？我们社区也是新建安置点，居民彼此不认识。",
+     ("unit.editor@demo.example.org",
+      "我们先从楼栋长和愿意帮忙的老人入手，每人再带一两个邻居，三个月后志愿者队伍就稳定下来了。")),
+    ("reader@demo.example.org", "demo-006",
+     "探访记录表能否分享一份模板？想参考一下高龄老人探访的频次安排。", None),
+]
+
+
+def _seed_commentary(curator: User) -> bool:
+    """Expert comments, a unit response, a short discussion, an adoption report, two review
+    assignments and a practitioner's follows, all through the services. Runs once: skipped
+    when any expert comment exists."""
+    from portal.adoptions.models import AdoptionKind
+    from portal.adoptions.services import AdoptionData, save_report
+    from portal.cases.models import Case, Theme
+    from portal.discussion.services import post_comment
+    from portal.notifications.services import follow
+    from portal.reviews import assignments
+    from portal.reviews import services as reviews
+    from portal.reviews.models import ExpertComment
+
+    if db.session.scalar(select(ExpertComment.id).limit(1)) is not None:
+        return False
+
+    def case(external_id: str) -> Case | None:
+        return db.session.scalar(select(Case).where(Case.external_id == external_id))
+
+    themes = {t.name: t for t in db.session.scalars(select(Theme))}
+    for email, names in REVIEWER_THEMES.items():
+        user = get_user_by_email(email)
+        if user is None or user.reviewer_profile is None:
+            continue
+        profile = user.reviewer_profile
+        reviews.update_profile(curator, profile, reviews.ProfileData(
+            title=profile.title, affiliation=profile.affiliation, expertise=profile.expertise, bio=profile.bio,
+            theme_ids=[themes[n].id for n in names if n in themes]))
+    dimensions = reviews.active_dimensions()
+    comments = {}
+    for email, external_id, scores, body in EXPERT_COMMENTS:
+        target, expert = case(external_id), get_user_by_email(email)
+        if target is None or expert is None or not target.is_published:
+            continue
+        comments[(email, external_id)] = reviews.post_comment(expert, target, reviews.CommentData(
+            body=body, declaration=reviews.NO_CONFLICT,
+            scores={d.id: str(n) for d, n in zip(dimensions, scores)}))
+    for unit_email, expert_email, external_id, body in UNIT_RESPONSES:
+        comment = comments.get((expert_email, external_id))
+        if comment is not None:
+            reviews.respond(get_user_by_email(unit_email), comment, body)
+    for email, external_id, body, reply in DISCUSSION:
+        target = case(external_id)
+        if target is None or not target.is_published:
+            continue
+        first = post_comment(get_user_by_email(email), target, body)
+        db.session.flush()
+        if reply:
+            post_comment(get_user_by_email(reply[0]), target, reply[1], parent_id=first.id)
+    adopted, tongren = case("demo-001"), get_user_by_email("tongren.admin@demo.example.org")
+    if adopted is not None and tongren is not None and tongren.memberships:
+        save_report(tongren, adopted, AdoptionData(
+            org_id=tongren.memberships[0].org_id, kind=AdoptionKind.ADAPTED, place="铜仁市某镇集镇社区（示例）",
+            changes="没有照搬每月一次的工作台，而是并入社工站每两周的例会；慈善资金改由镇社会事务办统一登记。",
+            results="试行四个月，居民提出议题 23 件，办结 15 件；志愿者从 6 人增加到 19 人。"))
+    reviewers = {email: get_user_by_email(email) for email in REVIEWER_THEMES}
+    submitted, in_review = case("demo-008"), case("demo-010")
+    chen, zhou = reviewers["expert.chen@demo.example.org"], reviewers["expert.zhou@demo.example.org"]
+    if submitted is not None and chen is not None:
+        assignments.assign_reviewer(curator, submitted, chen.id)
+        assignments.save_internal_review(
+            chen, submitted, "publish",
+            "台账的设计简洁实用，数据口径清楚。建议发布，并在成效部分补充线上登记与线下走访的比例。")
+    if in_review is not None and zhou is not None:
+        # A blind assignment, still open: the expert sees the case without the unit's name.
+        assignments.assign_reviewer(curator, in_review, zhou.id, hide_unit=True)
+    reader = get_user_by_email("reader@demo.example.org")
+    if reader is not None and "五社联动" in themes:
+        follow(reader, "theme", str(themes["五社联动"].id))
+        follow(reader, "province", "贵州省")
+    db.session.flush()
+    return True

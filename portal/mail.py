@@ -8,6 +8,8 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from portal.models_base import new_token, utcnow
 
@@ -52,3 +54,24 @@ def _send_smtp(msg: EmailMessage) -> None:
         if cfg["SMTP_USER"]:
             smtp.login(cfg["SMTP_USER"], cfg["SMTP_PASSWORD"])
         smtp.send_message(msg)
+
+
+_QUEUE = "portal.outgoing_mail"
+
+
+def send_after_commit(session: Session, to: str, subject: str, body: str) -> None:
+    """Send when the current transaction commits; nothing is sent if it rolls back (a
+    notification about a change that was not saved would be wrong)."""
+    session.info.setdefault(_QUEUE, []).append((to, subject, body))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_queued(session: Session) -> None:
+    for to, subject, body in session.info.pop(_QUEUE, []):
+        send_mail(to, subject, body)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_queued(session: Session, previous_transaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_QUEUE, None)

@@ -81,10 +81,11 @@ def can_curate(user) -> bool:
 
 
 def can_view_case(user, case) -> bool:
-    """Published cases are public; every other state is seen by the unit and curators only."""
+    """Published cases are public; every other state is seen by the unit and curators only,
+    and by reviewers assigned to the case (until their assignment is cancelled)."""
     if case.status == _case_statuses().PUBLISHED:
         return True
-    return can_curate(user) or is_case_unit_member(user, case)
+    return can_curate(user) or is_case_unit_member(user, case) or is_assigned_reviewer(user, case)
 
 
 def can_create_case(user, org) -> bool:
@@ -111,26 +112,182 @@ def can_see_case_contact(user) -> bool:
     return _authenticated(user)
 
 
-#: Exposed to every template as ``can.<name>(current_user, obj)``.
+# Expert commentary and review assignments (portal.reviews) ------------------------------
+
+def can_edit_expert_comment(user, comment) -> bool:
+    """Experts edit their own comment while they hold the reviewer role."""
+    return is_reviewer(user) and comment.author_id == user.id
+
+
+def can_delete_expert_comment(user, comment) -> bool:
+    return is_platform_admin(user)
+
+
+def can_see_expert_comment_revisions(user, comment) -> bool:
+    return is_platform_admin(user) or (_authenticated(user) and comment.author_id == user.id)
+
+
+def can_respond_to_expert_comment(user, comment) -> bool:
+    """A member (admin or editor) of the publishing unit answers once, on a published case."""
+    return (comment.response is None and comment.case.status == _case_statuses().PUBLISHED
+            and is_case_unit_member(user, comment.case))
+
+
+def can_edit_reviewer_profile(user, profile) -> bool:
+    """The expert edits their own public profile; platform admins edit anyone's."""
+    return is_platform_admin(user) or (is_reviewer(user) and profile.user_id == user.id)
+
+
+def can_manage_rubric(user) -> bool:
+    return is_platform_admin(user)
+
+
+# Review assignments and internal reviews (portal.reviews.assignments).
+
+def _reviewing_statuses():
+    S = _case_statuses()
+    return (S.SUBMITTED, S.IN_REVIEW)
+
+
+def review_assignment_of(user, case):
+    """The user's active (not cancelled) review assignment on ``case``, or None."""
+    if not is_reviewer(user) or case is None or case.id is None:
+        return None
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.reviews.models import AssignmentStatus, ReviewAssignment
+
+    return db.session.scalar(select(ReviewAssignment).where(
+        ReviewAssignment.case_id == case.id, ReviewAssignment.reviewer_id == user.id,
+        ReviewAssignment.status != AssignmentStatus.CANCELLED))
+
+
+def is_assigned_reviewer(user, case) -> bool:
+    """An active reviewer whose assignment on the case has not been cancelled."""
+    return review_assignment_of(user, case) is not None
+
+
+def can_assign_reviewers(user, case) -> bool:
+    """Curators assign reviewers to a submitted or in-review case."""
+    return can_curate(user) and case.status in _reviewing_statuses()
+
+
+def can_write_internal_review(user, case) -> bool:
+    """The assigned reviewer, while the case is submitted or in review."""
+    return case.status in _reviewing_statuses() and is_assigned_reviewer(user, case)
+
+
+def can_see_internal_reviews(user, case) -> bool:
+    """Curators and the unit see every internal review; a reviewer sees only their own."""
+    return can_curate(user) or is_case_unit_member(user, case)
+
+
+def can_see_review_queue(user) -> bool:
+    return is_reviewer(user) or can_curate(user)
+
+
+def is_unit_hidden_from(user, case) -> bool:
+    """Blind review: the unit's name is hidden from this reviewer while the case is unpublished
+    (curators and the unit's own members always see it)."""
+    if case.status == _case_statuses().PUBLISHED or can_curate(user) or is_case_unit_member(user, case):
+        return False
+    assignment = review_assignment_of(user, case)
+    return bool(assignment and assignment.hide_unit)
+
+
+
+# Discussion, moderation and adoption reports (portal.discussion, portal.adoptions) -----------
+# Time-dependent limits (edit window) come from the app config, read lazily.
+
+def _comment_statuses():
+    from portal.discussion.models import CommentStatus
+
+    return CommentStatus
+
+
+def can_comment(user, case) -> bool:
+    """Any logged-in user may discuss a published case."""
+    return _authenticated(user) and case.status == _case_statuses().PUBLISHED
+
+
+def is_comment_author(user, comment) -> bool:
+    return _authenticated(user) and comment.author_id == user.id
+
+
+def can_moderate(user) -> bool:
+    """Platform admins run the moderation queue."""
+    return is_platform_admin(user)
+
+
+def can_see_comment_body(user, comment) -> bool:
+    """Visible comments are public; held ones are seen by their author and moderators; hidden
+    ones by moderators (and the author, who is told why); deleted ones by nobody in the thread."""
+    S = _comment_statuses()
+    if comment.status == S.VISIBLE:
+        return True
+    if comment.status in (S.HELD, S.HIDDEN):
+        return can_moderate(user) or is_comment_author(user, comment)
+    return False
+
+
+def can_edit_comment(user, comment) -> bool:
+    """The author, within the edit window, while the comment is visible or held."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from portal.models_base import utcnow
+
+    S = _comment_statuses()
+    if not is_comment_author(user, comment) or comment.status not in (S.VISIBLE, S.HELD):
+        return False
+    window = timedelta(minutes=current_app.config.get("COMMENT_EDIT_MINUTES", 30))
+    return utcnow() - comment.created_at <= window
+
+
+def can_delete_comment(user, comment) -> bool:
+    """Authors delete their own comments (moderators delete through the queue, with a reason)."""
+    return is_comment_author(user, comment) and comment.status != _comment_statuses().DELETED
+
+
+def can_reply_comment(user, comment) -> bool:
+    return can_comment(user, comment.case) and comment.status == _comment_statuses().VISIBLE
+
+
+def can_report_comment(user, comment) -> bool:
+    """Anyone logged in, except the author, may report a visible comment."""
+    return (_authenticated(user) and not is_comment_author(user, comment)
+            and comment.status == _comment_statuses().VISIBLE)
+
+
+def adoption_units(user, case) -> list:
+    """The verified units of ``user`` that may report adopting ``case`` (not the publishing unit)."""
+    if not _authenticated(user) or case.status != _case_statuses().PUBLISHED:
+        return []
+    return [m.org for m in user.memberships if m.org.is_verified and m.org_id != case.org_id]
+
+
+def can_report_adoption(user, case) -> bool:
+    """A member of a verified unit other than the case's own records that its unit used the case."""
+    return bool(adoption_units(user, case))
+
+
+
+# Notifications and follows (portal.notifications) ----------------------------------------
+
+def can_see_notification(user, notification) -> bool:
+    """A notification is its recipient's alone: nobody else (not even an admin) opens it."""
+    return _authenticated(user) and notification.user_id == user.id
+
+
+def can_follow(user) -> bool:
+    return _authenticated(user)
+
+
+#: Exposed to every template as ``can.<name>(current_user, obj)``: every predicate above.
 TEMPLATE_PREDICATES = {
-    name: globals()[name]
-    for name in (
-        "is_platform_admin",
-        "is_reviewer",
-        "is_org_member",
-        "is_org_admin",
-        "can_view_org",
-        "can_manage_members",
-        "can_edit_org",
-        "can_review_orgs",
-        "can_administer",
-        "can_curate",
-        "can_view_case",
-        "can_create_case",
-        "can_edit_case",
-        "can_delete_case",
-        "can_see_case_timeline",
-        "can_see_case_contact",
-        "is_case_unit_member",
-    )
+    name: value
+    for name, value in dict(globals()).items()
+    if callable(value) and name.startswith(("is_", "can_")) and getattr(value, "__module__", "") == __name__
 }

@@ -176,6 +176,28 @@ class Factory:
             _db.session.commit()
 
 
+    def case(self, org_id, title="社区议事会推动加装电梯", *, status="published", themes=("党建引领",),
+             body="居民议事会逐户协商，确定加装方案。", province="贵州省", **fields):
+        """A case made through the case services and moved to ``status``; returns its id."""
+        from portal.cases.services import CaseData, create_case, transition
+        from portal.orgs.models import Organization
+
+        steps = {"draft": [], "submitted": ["submit"], "in_review": ["submit", "start_review"],
+                 "returned": ["submit", "return"], "published": ["submit", "publish"],
+                 "archived": ["submit", "publish", "archive"]}[status]
+        with self.app.app_context():
+            org = _db.session.get(Organization, org_id)
+            data = {"background": "小区建成二十余年，老人上下楼困难。", "outcomes": "两年加装电梯十二部。",
+                    "lessons": "先议事后决策，尊重少数意见。", "summary": "一个基层实践案例。",
+                    "city": "贵阳市", "community_type": "城市社区", **fields}
+            case = create_case(None, org, CaseData(title=title, approach=body, themes=list(themes),
+                                                   province=province, **data))
+            for step in steps:
+                transition(None, case, step, reason="请补充成效数据。" if step == "return" else "")
+            _db.session.commit()
+            return case.id
+
+
 @pytest.fixture
 def factory(app):
     return Factory(app)

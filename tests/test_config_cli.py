@@ -139,3 +139,21 @@ def test_seed_demo_is_idempotent_and_prints_logins(runner, app):
     assert roles["admin@demo.example.org"][0]
     assert roles["expert.zhou@demo.example.org"][1]
     assert roles["unit.editor@demo.example.org"][2] == 1
+
+
+def test_demo_data_shows_expert_commentary_discussion_and_adoption(runner, app, client):
+    """The demo case on 五社联动 carries two scored expert comments (so averages show), the unit's
+    response, a question with the unit's answer and an adoption report; the experts are listed."""
+    from portal.cases.models import Case
+    from portal.extensions import db
+
+    assert runner.invoke(args=["portal", "seed-demo"]).exit_code == 0
+    with app.app_context():
+        case_id = db.session.scalar(select(Case.id).where(Case.external_id == "demo-001"))
+    page = client.get(f"/cases/{case_id}").get_data(as_text=True)
+    for text in ("周明远（示例专家）", "陈思宁（示例专家）", "感谢专家点评", "志愿者一开始是怎么招募的",
+                 "楼栋长", "铜仁市示例乡镇社工站", "铜仁市某镇集镇社区（示例）"):
+        assert text in page, text
+    assert "平均" in page
+    experts = client.get("/experts").get_data(as_text=True)
+    assert "周明远（示例专家）" in experts and "陈思宁（示例专家）" in experts

@@ -84,3 +84,11 @@ class TestCsrf:
                                                        "password": "long-password-1", "confirm": "long-password-1",
                                                        "csrf_token": token})
         assert response.status_code == 302
+
+
+def test_form_fields_carry_aria_attributes_only_when_there_is_an_error(client):
+    page = client.get("/auth/login").get_data(as_text=True)
+    assert "aria-invalid" not in page
+    assert '="None"' not in page
+    page = client.post("/auth/login", data={"email": "", "password": ""}).get_data(as_text=True)
+    assert 'aria-invalid="true"' in page

@@ -1,6 +1,7 @@
 """The audit log: every administrative action is written here by the service that performs it."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.admin.models import AuditEntry
@@ -39,11 +40,35 @@ ACTION_LABELS = {
     "case.feature": "设为精选",
     "case.unfeature": "取消精选",
     "case.delete": "删除案例",
+    "rubric.add": "新增评分维度",
+    "rubric.rename": "重命名评分维度",
+    "rubric.retire": "停用评分维度",
+    "rubric.restore": "恢复评分维度",
+    "rubric.move": "调整评分维度顺序",
+    "expert_comment.delete": "删除专家点评",
+    "review.assign": "指派点评专家",
+    "review.cancel": "取消点评指派",
+    "comment.hide": "隐藏评论",
+    "comment.restore": "恢复评论",
+    "comment.delete": "删除评论（审核）",
+}
+
+
+#: The audit page's filter tabs: action prefix -> label.
+FILTERS = {
+    "user": _l("用户"),
+    "org": _l("单位"),
+    "case": _l("案例"),
+    "theme": _l("主题"),
+    "review": _l("评审指派"),
+    "expert_comment": _l("专家点评"),
+    "rubric": _l("评分维度"),
+    "comment": _l("评论审核"),
 }
 
 
 def recent_entries(action_prefix: str | None = None, page: int = 1, per_page: int = 50):
     query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
     if action_prefix:
-        query = query.where(AuditEntry.action.startswith(action_prefix))
+        query = query.where(AuditEntry.action.startswith(action_prefix + "."))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)

@@ -126,8 +126,10 @@ def org(org_id: int):
 def audit_log():
     page = request.args.get("page", 1, type=int)
     prefix = request.args.get("action", "")
-    entries = audit.recent_entries(prefix if prefix in ("user", "org", "case", "theme") else None, page=page)
-    return render_template("admin/audit.html", entries=entries, labels=audit.ACTION_LABELS, prefix=prefix)
+    prefix = prefix if prefix in audit.FILTERS else ""
+    entries = audit.recent_entries(prefix or None, page=page)
+    return render_template("admin/audit.html", entries=entries, labels=audit.ACTION_LABELS, prefix=prefix,
+                           filters=audit.FILTERS)
 
 
 @bp.route("/themes", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models_base import new_token, utcnow
 
 if TYPE_CHECKING:
+    from portal.cases.models import Theme
     from portal.orgs.models import Membership
 
 
@@ -75,10 +76,13 @@ class ReviewerProfile(db.Model):
     affiliation: Mapped[str] = mapped_column(String(200), default="")
     expertise: Mapped[str] = mapped_column(String(500), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
+    photo_name: Mapped[str] = mapped_column(String(64), default="")  # stored upload name; "" = none
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="reviewer_profile")
+    # Fields of expertise matched to the case themes (table defined in portal.reviews.models).
+    themes: Mapped[list[Theme]] = relationship(secondary="reviewer_themes", order_by="Theme.position")
 
     @property
     def expertise_list(self) -> list[str]:

@@ -33,6 +33,7 @@ from portal.cases.models import (
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.notifications import services as notifications
 from portal.orgs.models import Organization, OrgStatus
 from portal.regions import PROVINCES
 
@@ -410,6 +411,7 @@ def transition(actor, case: Case, action: str, reason: str = "") -> CaseTransiti
     case.transitions.append(step)
     case.status = target
     db.session.flush()
+    notifications.case_transitioned(actor, case, action, reason)
     return step
 
 

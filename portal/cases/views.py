@@ -68,7 +68,21 @@ def show(case_id: int):
         services.record_view(case)
         db.session.commit()
     return render_template("cases/show.html", case=case, actions=services.allowed_actions(current_user, case),
-                           transition_form=TransitionForm(), action_form=ActionForm(), similar=_similar(case))
+                           transition_form=TransitionForm(), action_form=ActionForm(), similar=_similar(case),
+                           **_panels(case))
+
+
+def _panels(case: Case) -> dict:
+    """Template variables of the features shown on a case page (each checks permissions)."""
+    from portal.adoptions.services import case_panel as adoptions
+    from portal.discussion.services import case_panel as discussion
+    from portal.reviews.assignments import case_panel as assignments
+    from portal.reviews.services import case_panel as expert_comments
+
+    out: dict = {}
+    for panel in (expert_comments, assignments, adoptions, discussion):
+        out.update(panel(current_user, case))
+    return out
 
 
 def _similar(case: Case) -> list:

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.browser.helpers import flash, log_in, log_out
 
 try:
     from playwright.sync_api import Page, expect
@@ -33,27 +33,6 @@ def people(live_server):
     org_id = factory.org(editor, name=ORG_NAME)
     _, curator = factory.user("curator@example.org", "平台审核人", admin=True)
     return {"editor": editor, "curator": curator, "org_id": org_id}
-
-
-def flash(page: Page):
-    return page.get_by_role("status")
-
-
-def log_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/auth/login")
-    page.get_by_label("邮箱").fill(email)
-    page.get_by_label("密码", exact=True).fill(PASSWORD)
-    page.get_by_role("button", name="登录", exact=True).click()
-    expect(page).to_have_url(f"{base}/")
-    expect(flash(page)).to_contain_text("欢迎回来")
-
-
-def log_out(page: Page, display_name: str) -> None:
-    menu = page.locator("details.user-menu")
-    menu.get_by_text(display_name, exact=True).click()  # open the <details> menu
-    menu.get_by_role("button", name="退出登录").click()
-    expect(flash(page)).to_contain_text("您已退出登录。")
-    expect(page.get_by_role("link", name="登录", exact=True)).to_be_visible()
 
 
 def test_case_goes_from_draft_through_return_to_publication(live_server, browser, page, people):

@@ -1,0 +1,139 @@
+"""Discussion under cases, reports and the moderation queue."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+
+from portal import permissions
+from portal.discussion import models  # noqa: F401 - registers the tables
+from portal.discussion import services
+from portal.discussion.forms import CommentForm, ModerationForm, ReportForm
+from portal.discussion.models import Comment, CommentStatus
+from portal.errors import PermissionDenied, ValidationError
+from portal.extensions import db, limiter
+from portal.forms import apply_service_error
+from portal.web import run_action
+
+bp = Blueprint("discussion", __name__)
+
+
+def _poster_key() -> str:
+    """Rate-limit per user (per address for the anonymous, who are sent to the login page)."""
+    if current_user.is_authenticated:
+        return f"comment-user:{current_user.id}"
+    return get_remote_address()
+
+
+def _run(form, action) -> object | None:
+    """Run a service call behind a validated form: commit and return its result, or roll back,
+    put the message next to its field (or flash it) and return None."""
+    try:
+        result = action()
+    except ValidationError as exc:
+        db.session.rollback()
+        apply_service_error(form, exc) or flash(exc.message, "error")
+        return None
+    db.session.commit()
+    return result
+
+
+def _thread_url(comment: Comment) -> str:
+    return url_for("cases.show", case_id=comment.case_id, _anchor=f"comment-{comment.id}")
+
+
+@bp.route("/cases/<int:case_id>/comments", methods=["POST"])
+@limiter.limit(lambda: current_app.config["COMMENT_RATE_LIMIT"], key_func=_poster_key,
+               deduct_when=lambda response: response.status_code == 302)
+@login_required
+def post(case_id: int):
+    case = services.get_open_case(case_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        comment = _run(form, lambda: services.post_comment(current_user, case, form.body.data, form.parent_id.data))
+        if comment is not None:
+            if comment.status == CommentStatus.HELD:
+                flash(_("评论已提交。因包含较多链接，需管理员审核后才会公开显示。"), "info")
+            else:
+                flash(_("回复已发表。") if comment.parent_id else _("评论已发表。"), "success")
+            return redirect(_thread_url(comment))
+    parent = db.session.get(Comment, form.parent_id.data) if form.parent_id.data else None
+    if parent is not None and (parent.case_id != case.id or not permissions.can_see_comment_body(current_user, parent)):
+        parent = None
+    return render_template("discussion/compose.html", case=case, form=form, parent=parent), 422
+
+
+@bp.route("/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(comment_id: int):
+    comment = services.get_comment(current_user, comment_id)
+    if not permissions.is_comment_author(current_user, comment):
+        raise PermissionDenied(_("只能编辑自己的评论。"))
+    form = CommentForm(obj=comment)
+    if request.method == "GET" and not permissions.can_edit_comment(current_user, comment):
+        flash(_("评论发布超过 %(n)d 分钟后不能再编辑。", n=current_app.config["COMMENT_EDIT_MINUTES"])
+              if comment.status in (CommentStatus.VISIBLE, CommentStatus.HELD) else _("该评论不能编辑。"), "error")
+        return redirect(_thread_url(comment))
+    if form.validate_on_submit():
+        if _run(form, lambda: services.edit_comment(current_user, comment, form.body.data)) is not None:
+            flash(_("评论已修改。"), "success")
+            return redirect(_thread_url(comment))
+    return render_template("discussion/edit.html", comment=comment, form=form), 422 if form.errors else 200
+
+
+@bp.route("/comments/<int:comment_id>/delete", methods=["POST"])
+@login_required
+def delete(comment_id: int):
+    comment = services.get_comment(current_user, comment_id)
+    run_action(lambda: services.delete_comment(current_user, comment), _("评论已删除。"))
+    return redirect(url_for("cases.show", case_id=comment.case_id, _anchor="discussion"))
+
+
+@bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])
+@login_required
+def report(comment_id: int):
+    comment = services.get_comment(current_user, comment_id)
+    form = ReportForm()
+    if form.validate_on_submit():
+        if _run(form, lambda: services.report_comment(current_user, comment, form.reason.data)) is not None:
+            flash(_("感谢您的举报，管理员会尽快处理。"), "success")
+            return redirect(url_for("cases.show", case_id=comment.case_id, _anchor="discussion"))
+        return render_template("discussion/report.html", comment=comment, form=form), 422
+    if request.method == "POST":
+        return render_template("discussion/report.html", comment=comment, form=form), 422
+    return render_template("discussion/report.html", comment=comment, form=form)
+
+
+# Moderation queue (platform admins) ------------------------------------------------------------
+
+def _require_moderator() -> None:
+    if not permissions.can_moderate(current_user):
+        raise PermissionDenied(_("只有平台管理员可以处理举报和待审核评论。"))
+
+
+@bp.route("/admin/moderation")
+@login_required
+def moderation():
+    _require_moderator()
+    return render_template("discussion/moderation.html", comments=services.moderation_queue(),
+                           open_reports=services.open_reports, form=ModerationForm(formdata=None))
+
+
+@bp.route("/admin/moderation/<int:comment_id>", methods=["POST"])
+@login_required
+def moderate(comment_id: int):
+    _require_moderator()
+    comment = db.session.get(Comment, comment_id)
+    if comment is None:
+        from portal.errors import NotFound
+
+        raise NotFound(_("未找到该评论。"))
+    form = ModerationForm()
+    action = request.form.get("action", "")
+    done = {"hide": _("评论已隐藏，作者已收到通知。"), "restore": _("评论已恢复显示，作者已收到通知。"),
+            "delete": _("评论已删除，作者已收到通知。")}
+    if not form.validate_on_submit():
+        flash(next(iter(form.errors.values()))[0], "error")
+    else:
+        run_action(lambda: services.moderate(current_user, comment, action, form.reason.data),
+                   done.get(action, ""))
+    return redirect(url_for(".moderation", _anchor=f"comment-{comment.id}"))
