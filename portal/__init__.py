@@ -88,7 +88,9 @@ def _register_blueprints(app: Flask) -> None:
     from portal.discussion.views import bp as discussion_bp
     from portal.adoptions.views import bp as adoptions_bp
     from portal.notifications.views import bp as notifications_bp
+    from portal.sessions.participation_views import bp as participation_bp
+    from portal.sessions.views import bp as sessions_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, cases_bp, search_bp, reviews_bp, assignments_bp, discussion_bp,
-               adoptions_bp, notifications_bp, admin_bp, api_bp):
+               adoptions_bp, notifications_bp, sessions_bp, participation_bp, admin_bp, api_bp):
         app.register_blueprint(bp)

@@ -128,6 +128,7 @@ def seed_demo() -> tuple[bool, dict]:
     db.session.flush()
     created |= _seed_cases(admin)
     created |= _seed_commentary(admin)
+    created |= _seed_sessions(admin)
     return created, {"password": DEMO_PASSWORD, "accounts": [(email, role) for email, _n, role, _f in USERS]}
 
 
@@ -283,5 +284,173 @@ def _seed_commentary(curator: User) -> bool:
     if reader is not None and "五社联动" in themes:
         follow(reader, "theme", str(themes["五社联动"].id))
         follow(reader, "province", "贵州省")
+    db.session.flush()
+    return True
+
+
+# Session archives (issue 6) -------------------------------------------------------------
+
+EVENT = {
+    "title": "首届全国社会组织参与社区治理工作经验与案例线上分享活动",
+    "organizer": "中国社会工作联合会城乡社区工作委员会",
+    "description": (
+        "面向全国委员单位、社区社会组织和社工机构的线上案例分享活动，分两个阶段举行。"
+        "各单位结合自身实践，介绍社会组织参与城乡社区治理的做法与成效，点评专家逐一点评。\n\n"
+        "活动围绕三条主线展开：坚持**党建引领**、注重**需求导向**、提升**专业能力**。"
+    ),
+    "themes": ["党建引领", "社区协商议事", "五社联动"],
+}
+
+#: Two phases. Times are Beijing time; numbers as reported (the first phase's were not published).
+PHASES = [
+    {
+        "title": "社会组织参与社区治理经验与案例分享（第一阶段）",
+        "start": (2022, 10, 12, 14, 0), "end": (2022, 10, 12, 17, 0),
+        "numbers": None,
+        "agenda": [("talk", "开场致辞", None, "委员会负责人", 10),
+                   ("case", None, "demo-001", "中心项目主管", 20),
+                   ("case", None, "demo-003", "驻村社工", 20),
+                   ("case", None, "demo-009", "项目督导", 20),
+                   ("talk", "专家点评", None, "", 30)],
+        "minutes": (
+            "第一阶段会议聚焦社会组织如何进入社区、如何与居委会和居民形成合力。三个案例分别来自"
+            "易地搬迁安置社区、山区村寨和跨省结对项目。\n\n"
+            "点评专家认为：固定的议事节奏比一次性活动更能积累信任；社会组织要把居民的需求放在"
+            "项目设计之前；跨地区结对的关键是让本地团队最终能够独立运转。"
+        ),
+    },
+    {
+        "title": "社会组织参与社区治理经验与案例分享（第二阶段）",
+        "start": (2022, 11, 3, 14, 0), "end": (2022, 11, 3, 17, 30),
+        "numbers": {"participants": 495, "provinces_count": 28, "orgs_count": None},
+        "agenda": [("talk", "开场致辞", None, "委员会负责人", 10),
+                   ("case", None, "demo-005", "社工站站长", 20),
+                   ("case", None, "demo-006", "驻站社工", 20),
+                   ("talk", "专家点评", None, "", 30),
+                   ("talk", "两次分享会议总结与后续安排", None, "委员会总干事", 15)],
+        "minutes": (
+            "第二阶段会议在第一阶段之后召开，来自 28 个省（自治区、直辖市）的委员单位、社区社会组织、"
+            "社工机构和社区工作者共 495 人在线参加。\n\n"
+            "致辞提出社会组织参与社区治理的三点要求：坚持党建引领，保证社区公共服务方向不偏；"
+            "注重需求导向，回应居民急难愁盼；提升专业能力，让服务少走弯路。\n\n"
+            "两位点评专家分别从培育居民参与意识、善用专业和资源链接优势、找准在共建共治共享格局中的"
+            "位置等角度作了点评。会议最后对两次分享会议作了总结，并介绍了本届活动的后续安排。"
+        ),
+    },
+]
+
+SERIES = {
+    "title": "乡镇社工站建设交流",
+    "description": "面向乡镇（街道）社工站的线上交流系列，每期请两三个站点分享建站和驻站服务的做法。",
+    "sessions": [
+        {"number": 1, "title": "社工站如何站稳脚跟：人才引进与本地培养", "start": (2023, 4, 20, 15, 0),
+         "end": (2023, 4, 20, 16, 30), "status": "archived", "agenda": [("case", None, "demo-005", "社工站站长", 25)],
+         "numbers": {"participants": 186, "provinces_count": 9, "orgs_count": 41},
+         "minutes": "本期交流了借助东西部协作引进督导、与本地社工结对带教的经验，讨论了驻站社工的薪酬与留用。"},
+        {"number": 2, "title": "社工站服务台账与需求评估", "start": (2026, 12, 18, 14, 30),
+         "end": (2026, 12, 18, 16, 30), "status": "planned", "capacity": 120, "agenda": [],
+         "numbers": None, "minutes": ""},
+    ],
+}
+
+
+def _seed_sessions(curator: User) -> bool:
+    """The two-phase national sharing event and a numbered series, linked to the demo cases and
+    demo experts. Runs once: skipped when any event exists."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from portal.cases.models import Case, Theme
+    from portal.reviews.models import ExpertComment
+    from portal.sessions.models import (AgendaItem, CaseProposal, Event, Registration, Series, SessionSpeaker,
+                                        SharingSession)
+
+    if db.session.scalar(select(Event.id).limit(1)) is not None:
+        return False
+    shanghai, utc = ZoneInfo("Asia/Shanghai"), ZoneInfo("UTC")
+
+    def at(parts) -> datetime:
+        return datetime(*parts, tzinfo=shanghai).astimezone(utc).replace(tzinfo=None)
+
+    def case(external_id):
+        return db.session.scalar(select(Case).where(Case.external_id == external_id))
+
+    themes = {t.name: t for t in db.session.scalars(select(Theme))}
+    zhou = get_user_by_email("expert.zhou@demo.example.org")
+    chen = get_user_by_email("expert.chen@demo.example.org")
+
+    def fill(session: SharingSession, spec: dict) -> None:
+        for n, (kind, title, external_id, presenter, minutes) in enumerate(spec["agenda"], start=1):
+            target = case(external_id) if external_id else None
+            if kind == "case" and (target is None or not target.is_published):
+                continue
+            session.agenda.append(AgendaItem(
+                position=len(session.agenda) + 1, kind=kind, title=target.title if target else title,
+                case=target, org=target.org if target else None, presenter=presenter, duration_minutes=minutes))
+        for key, value in (spec.get("numbers") or {}).items():
+            setattr(session, key, value)
+        session.organizations = list({i.org.id: i.org for i in session.agenda if i.org}.values())
+
+    event = Event(title=EVENT["title"], organizer=EVENT["organizer"], description=EVENT["description"],
+                  themes=[themes[n] for n in EVENT["themes"] if n in themes])
+    db.session.add(event)
+    phases = []
+    for spec in PHASES:
+        session = SharingSession(
+            event=event, title=spec["title"], starts_at=at(spec["start"]), ends_at=at(spec["end"]),
+            format="online", venue="线上视频会议", host="委员会秘书处", status="archived",
+            registration_open=False, minutes=spec["minutes"], themes=list(event.themes), closed_at=at(spec["end"]))
+        db.session.add(session)
+        session.speakers = [SessionSpeaker(role="remarks", name="委员会负责人（示例）",
+                                           affiliation="城乡社区工作委员会", position=1)]
+        for position, expert in enumerate((zhou, chen), start=2):
+            if expert is not None and expert.reviewer_profile is not None:
+                session.speakers.append(SessionSpeaker(
+                    role="commentator", name=expert.display_name, affiliation=expert.reviewer_profile.affiliation,
+                    user=expert, position=position))
+        if spec["agenda"][-1][1] and "总结" in spec["agenda"][-1][1]:
+            session.speakers.append(SessionSpeaker(role="summary", name="委员会总干事（示例）",
+                                                   affiliation="城乡社区工作委员会", position=9))
+        fill(session, spec)
+        phases.append(session)
+    db.session.flush()
+    # Expert comments given at the sessions.
+    for expert, external_id, session in ((zhou, "demo-001", phases[0]), (chen, "demo-005", phases[1])):
+        target = case(external_id)
+        if expert is None or target is None:
+            continue
+        comment = db.session.scalar(select(ExpertComment).where(
+            ExpertComment.case_id == target.id, ExpertComment.author_id == expert.id))
+        if comment is not None:
+            comment.session_id = session.id
+
+    series = Series(title=SERIES["title"], description=SERIES["description"])
+    db.session.add(series)
+    upcoming = None
+    for spec in SERIES["sessions"]:
+        session = SharingSession(
+            series=series, series_number=spec["number"], title=spec["title"], starts_at=at(spec["start"]),
+            ends_at=at(spec["end"]), format="online", venue="线上视频会议", host="委员会秘书处",
+            status=spec["status"], capacity=spec.get("capacity"), registration_open=spec["status"] == "planned",
+            minutes=spec["minutes"], themes=[themes[n] for n in ("社工站建设",) if n in themes],
+            closed_at=at(spec["end"]) if spec["status"] == "archived" else None)
+        db.session.add(session)
+        if chen is not None:
+            session.speakers = [SessionSpeaker(role="commentator", name=chen.display_name,
+                                               affiliation=chen.reviewer_profile.affiliation if chen.reviewer_profile
+                                               else "", user=chen, position=1)]
+        fill(session, spec)
+        if spec["status"] == "planned":
+            upcoming = session
+    db.session.flush()
+    if upcoming is not None:
+        reader = get_user_by_email("reader@demo.example.org")
+        if reader is not None:
+            db.session.add(Registration(session=upcoming, user=reader))
+        proposed, editor = case("demo-002"), get_user_by_email("unit.editor@demo.example.org")
+        if proposed is not None and proposed.is_published and editor is not None:
+            db.session.add(CaseProposal(session=upcoming, case=proposed, org=proposed.org, proposed_by=editor,
+                                        presenter="项目社工",
+                                        note="可介绍观护基地与检察机关的分工和转介流程。"))
     db.session.flush()
     return True

@@ -285,6 +285,80 @@ def can_follow(user) -> bool:
     return _authenticated(user)
 
 
+# Sessions (portal.sessions) -------------------------------------------------------------
+
+def can_manage_sessions(user) -> bool:
+    """Platform admins create and edit events, series and sessions, their people, running
+    order and materials, and close sessions."""
+    return is_platform_admin(user)
+
+
+def is_platform_member(user) -> bool:
+    """A "member" (for members-only session materials): a logged-in user who belongs to any
+    verified unit, or a platform admin, or an active expert (reviewer)."""
+    if not _authenticated(user):
+        return False
+    return user.is_admin or user.is_reviewer or any(m.org.status == OrgStatus.VERIFIED for m in user.memberships)
+
+
+def can_view_session_material(user, material) -> bool:
+    """Public materials are for everyone; members-only ones for members (see is_platform_member)."""
+    return not material.members_only or is_platform_member(user)
+
+
+# Registration, calendar files and case proposals (portal.sessions.participation).
+
+def is_session_registrant(user, session) -> bool:
+    """Registered for the session or on its waiting list (not cancelled)."""
+    if not _authenticated(user) or session.id is None:
+        return False
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.sessions.models import Registration, RegistrationStatus
+
+    return db.session.scalar(select(Registration.id).where(
+        Registration.session_id == session.id, Registration.user_id == user.id,
+        Registration.status.in_((RegistrationStatus.REGISTERED, RegistrationStatus.WAITLISTED)))) is not None
+
+
+def can_see_session_registrations(user, session) -> bool:
+    """The registrants and the waiting list (names and units) are for the organizers."""
+    return can_manage_sessions(user)
+
+
+def can_download_session_calendar(user, session) -> bool:
+    """A session's own ICS file: its registrants (waiting list included) and the organizers."""
+    return can_manage_sessions(user) or is_session_registrant(user, session)
+
+
+def session_proposal_units(user) -> list:
+    """The verified units of which ``user`` is a member (admin or editor): they may propose
+    their own published cases for an upcoming session."""
+    if not _authenticated(user):
+        return []
+    return [m.org for m in user.memberships if m.org.status == OrgStatus.VERIFIED]
+
+
+def can_propose_case(user, session) -> bool:
+    """Members of a verified unit, for a planned session that has not started."""
+    from portal.models_base import utcnow
+
+    return (bool(session_proposal_units(user)) and session.status == "planned"
+            and session.starts_at > utcnow())
+
+
+def can_offer_case_to_sessions(user, case) -> bool:
+    """The "推荐到分享会" entry on a case page: members of its (verified) unit, once it is published."""
+    return (case.status == _case_statuses().PUBLISHED and case.org.status == OrgStatus.VERIFIED
+            and is_case_unit_member(user, case))
+
+
+def can_decide_case_proposal(user, proposal) -> bool:
+    """The organizers accept or decline a pending proposal."""
+    return can_manage_sessions(user) and proposal.status == "pending"
+
+
 #: Exposed to every template as ``can.<name>(current_user, obj)``: every predicate above.
 TEMPLATE_PREDICATES = {
     name: value

@@ -38,3 +38,16 @@ def run_form_action(form, action, success_message: str):
     db.session.commit()
     flash(success_message, "success")
     return result
+
+
+def form_page(form, action, success_message: str, next_url, template: str, **context):
+    """A form page: on a valid POST run the service through run_form_action and redirect to
+    ``next_url(result)``; otherwise (GET, invalid input or a refused rule) render ``template``
+    with the form, status 422 when the form holds errors."""
+    from flask import redirect, render_template
+
+    if form.validate_on_submit():
+        result = run_form_action(form, action, success_message)
+        if result is not FAILED:
+            return redirect(next_url(result))
+    return render_template(template, form=form, **context), 422 if form.errors else 200

@@ -232,6 +232,15 @@ def csrf_token(client, path: str) -> str | None:
     return match.group(1) if match else None
 
 
+def assert_status_page(response, page: str, expected: int) -> None:
+    """A permission-table cell: the expected status, and for 403/404 the Chinese page."""
+    assert response.status_code == expected, page[:500]
+    if expected == 403:
+        assert "无权访问" in page
+    elif expected == 404:
+        assert "未找到" in page
+
+
 @pytest.fixture
 def auth(client):
     return AuthActions(client)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.conftest import assert_status_page
 from tests.test_case_permissions import make_png
 
 OK, LOGIN, DENY, HIDE = 200, "LOGIN", 403, 404
@@ -87,11 +88,7 @@ def test_expert_pages_by_role(client, auth, world, role, entry):
     if expected == LOGIN:
         assert (response.status_code, urlsplit(response.headers["Location"]).path) == (302, "/auth/login")
     else:
-        assert response.status_code == expected, page[:300]
-        if expected == DENY:
-            assert "无权访问" in page
-        elif expected == HIDE:
-            assert "未找到" in page
+        assert_status_page(response, page, expected)
 
 
 def test_directory_lists_active_reviewers_with_counts_and_filters_by_theme(client, world):

@@ -279,7 +279,9 @@ def test_preferences_default_to_both_and_each_channel_can_be_turned_off(app, cli
                   "举报处理结果", "我关注的主题、省份或单位有新案例发布"):
         assert label in page
     boxes = checkboxes(page)
-    assert len(boxes) == 12 and all(boxes.values()), "every box is ticked by default"
+    from portal.notifications.services import KIND_LABELS
+
+    assert len(boxes) == 2 * len(KIND_LABELS) and all(boxes.values()), "every box is ticked by default"
     form = {name: "y" for name in boxes if name != f"in_app_{Kind.FOLLOWED_CASE}"}
     response = client.post("/notifications/preferences", data={**form, "save": "1"})
     assert path_of(response) == "/notifications/preferences"

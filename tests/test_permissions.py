@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.conftest import assert_status_page
+
 OK, DONE, LOGIN, DENY, HIDE = 200, 302, "LOGIN", 403, 404
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "other_org_admin",
@@ -141,11 +143,7 @@ def _check(response, expected):
         assert response.status_code == 302
         assert location and location != "/auth/login"
     else:
-        assert response.status_code == expected
-        if expected == DENY:
-            assert "无权访问" in page
-        elif expected == HIDE:
-            assert "未找到" in page
+        assert_status_page(response, page, expected)
 
 
 @pytest.mark.parametrize("role", ROLES)

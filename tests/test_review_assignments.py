@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.conftest import assert_status_page
+
 OK, DONE, LOGIN, DENY, HIDE, REFUSED = 200, "DONE", "LOGIN", 403, 404, "REFUSED"
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "assigned", "reviewer", "curator")
@@ -158,11 +160,7 @@ def _check(client, response, expected):
         assert response.status_code == 422, page[:500]
         assert "flash-error" in page or 'class="error"' in page
     else:
-        assert response.status_code == expected, page[:500]
-        if expected == DENY:
-            assert "无权访问" in page
-        elif expected == HIDE:
-            assert "未找到" in page
+        assert_status_page(response, page, expected)
 
 
 @pytest.mark.parametrize("role", ROLES)

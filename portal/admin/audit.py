@@ -51,6 +51,29 @@ ACTION_LABELS = {
     "comment.hide": "隐藏评论",
     "comment.restore": "恢复评论",
     "comment.delete": "删除评论（审核）",
+    "session.event_create": "新建分享会活动",
+    "session.event_update": "编辑分享会活动",
+    "session.series_create": "新建分享会系列",
+    "session.series_update": "编辑分享会系列",
+    "session.create": "新建分享会场次",
+    "session.update": "编辑分享会场次",
+    "session.delete": "删除分享会场次",
+    "session.held": "标记分享会已举行",
+    "session.close": "关闭并归档分享会",
+    "session.record": "修改分享会归档记录",
+    "session.speaker_add": "添加分享会嘉宾",
+    "session.speaker_update": "编辑分享会嘉宾",
+    "session.speaker_delete": "移除分享会嘉宾",
+    "session.orgs": "设置分享会参会单位",
+    "session.agenda_add": "添加议程项",
+    "session.agenda_update": "编辑议程项",
+    "session.agenda_delete": "删除议程项",
+    "session.agenda_move": "调整议程顺序",
+    "session.material_add": "添加分享会资料",
+    "session.material_update": "修改分享会资料可见范围",
+    "session.material_delete": "删除分享会资料",
+    "session.proposal_accept": "接受分享会案例推荐",
+    "session.proposal_decline": "婉拒分享会案例推荐",
 }
 
 
@@ -64,6 +87,7 @@ FILTERS = {
     "expert_comment": _l("专家点评"),
     "rubric": _l("评分维度"),
     "comment": _l("评论审核"),
+    "session": _l("分享会"),
 }
 
 

@@ -78,9 +78,10 @@ def _panels(case: Case) -> dict:
     from portal.discussion.services import case_panel as discussion
     from portal.reviews.assignments import case_panel as assignments
     from portal.reviews.services import case_panel as expert_comments
+    from portal.sessions.services import case_sessions_panel as sessions
 
     out: dict = {}
-    for panel in (expert_comments, assignments, adoptions, discussion):
+    for panel in (expert_comments, assignments, adoptions, discussion, sessions):
         out.update(panel(current_user, case))
     return out
 

@@ -23,13 +23,6 @@ def index():
     return render_template("main/index.html", org_count=org_count, provinces=provinces, recent_orgs=recent_orgs)
 
 
-# The case library, search and session archive arrive in later releases; until then
-# these pages say so plainly instead of pretending.
-@bp.route("/sessions")
-def sessions():
-    return render_template("main/coming_soon.html", feature="sessions")
-
-
 @bp.route("/about")
 def about():
     return render_template("main/about.html")

@@ -18,6 +18,9 @@ class Kind(StrEnum):
     CASE_WORKFLOW = "case_workflow"          # my unit's case changed state
     REPORT_DECISION = "report_decision"      # a moderator decided on my comment or my report
     FOLLOWED_CASE = "followed_case"          # a new published case in something I follow
+    SESSION_ARCHIVED = "session_archived"    # a session I registered for was closed and archived
+    SESSION_REGISTRATION = "session_registration"  # I moved from a session's waiting list to a seat
+    SESSION_PROPOSAL = "session_proposal"    # a case proposed for a session: new (admins) or decided (the unit)
 
 
 class Notification(db.Model):

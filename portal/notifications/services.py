@@ -33,6 +33,9 @@ KIND_LABELS = {
     Kind.CASE_WORKFLOW: _l("本单位案例的审核状态变化"),
     Kind.REPORT_DECISION: _l("举报处理结果"),
     Kind.FOLLOWED_CASE: _l("我关注的主题、省份或单位有新案例发布"),
+    Kind.SESSION_ARCHIVED: _l("我报名的分享会已归档，可以回看"),
+    Kind.SESSION_REGISTRATION: _l("分享会候补转为正式报名"),
+    Kind.SESSION_PROPOSAL: _l("分享会案例推荐：新的推荐和处理结果"),
 }
 
 

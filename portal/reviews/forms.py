@@ -13,6 +13,13 @@ from portal.cases.forms import CheckboxList
 from portal.forms import required
 from portal.reviews import services
 
+def _optional_int(value):
+    """"" (not chosen) -> None; otherwise an int (the service checks it)."""
+    if value in (None, "", "None", "0", 0):
+        return None
+    return int(value)
+
+
 SCORE_CHOICES = [SelectChoice("", _l("不评分"))] + [SelectChoice(str(n), str(n)) for n in range(1, 6)]
 
 
@@ -25,13 +32,17 @@ class ExpertCommentForm(FlaskForm):
                  SelectChoice(services.HAS_CONFLICT, _l("有关联（请在下方说明）"))])
     conflict_note = StringField(_l("关联说明"), description=_l("选择“有关联”时必填，会与点评一起公开显示。"),
                                 render_kw={"maxlength": services.MAX_NOTE})
+    # Optional: the sharing session in which the comment was given (choices: the sessions that
+    # presented the case, listed by the template; checked by the service).
+    session_id = SelectField(_l("在哪场分享会上给出"), coerce=_optional_int, validate_choice=False, default=None,
+                             description=_l("选填。如果这条点评是在分享会上针对该案例的分享给出的，请选择那一场。"))
 
     score_fields: list = []
 
     def data_for_service(self) -> "services.CommentData":
         return services.CommentData(
             body=self.body.data or "", declaration=self.declaration.data or "",
-            conflict_note=self.conflict_note.data or "",
+            conflict_note=self.conflict_note.data or "", session_id=self.session_id.data,
             scores={dimension.id: f.data or "" for dimension, f in self.score_fields})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Column, Date, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,6 +14,9 @@ from portal.cases.models import Case, Theme
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.orgs.models import Organization
+
+if TYPE_CHECKING:
+    from portal.sessions.models import SharingSession
 
 #: Fields of expertise of a reviewer, from the case themes.
 reviewer_themes = Table(
@@ -49,11 +53,15 @@ class ExpertComment(db.Model):
     # Conflict-of-interest declaration: has_conflict False means "no tie to the publishing unit".
     has_conflict: Mapped[bool] = mapped_column(default=False)
     conflict_note: Mapped[str] = mapped_column(String(300), default="")
+    # The sharing session in which the comment was given (portal.sessions), if any.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sharing_sessions.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
 
     case: Mapped[Case] = relationship()
     author: Mapped[User] = relationship()
+    session: Mapped[SharingSession | None] = relationship()
     scores: Mapped[list[ExpertScore]] = relationship(back_populates="comment", cascade="all, delete-orphan")
     revisions: Mapped[list[ExpertCommentRevision]] = relationship(
         back_populates="comment", cascade="all, delete-orphan", order_by="ExpertCommentRevision.id")

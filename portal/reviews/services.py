@@ -127,6 +127,9 @@ class CommentData:
     scores: dict[int, str] = field(default_factory=dict)
     declaration: str = ""  # NO_CONFLICT or HAS_CONFLICT
     conflict_note: str = ""
+    #: optional: the sharing session (portal.sessions) in which the comment was given; it must
+    #: be one that presented the case
+    session_id: int | None = None
 
 
 def _may_comment(user, case: Case) -> bool:
@@ -204,12 +207,20 @@ def post_comment(actor, case: Case, data: CommentData) -> ExpertComment:
     if comment_of(actor, case) is not None:
         raise ValidationError(_("您已点评过该案例，每位专家对一个案例只能发表一条点评。如需修改，请编辑原点评。"))
     body, scores, has_conflict, note = _validated(data, active_dimensions())
-    comment = ExpertComment(case=case, author=actor, body=body, has_conflict=has_conflict, conflict_note=note)
+    session_id = _comment_session(case, data)
+    comment = ExpertComment(case=case, author=actor, body=body, has_conflict=has_conflict, conflict_note=note,
+                            session_id=session_id)
     comment.scores = [ExpertScore(dimension_id=d, score=s) for d, s in scores.items()]
     db.session.add(comment)
     db.session.flush()
     _notify_unit(actor, case, comment)
     return comment
+
+
+def _comment_session(case: Case, data: CommentData) -> int | None:
+    from portal.sessions.services import check_comment_session
+
+    return check_comment_session(case, data.session_id)
 
 
 def _notify_unit(actor, case: Case, comment: ExpertComment) -> None:
@@ -233,6 +244,9 @@ def edit_comment(actor, comment: ExpertComment, data: CommentData) -> None:
         raise PermissionDenied(_("只有点评的作者可以修改这条专家点评。"))
     active = active_dimensions()
     body, scores, has_conflict, note = _validated(data, active)
+    # The session is a fact about where the comment was given, not its content: no revision.
+    if data.session_id != comment.session_id:
+        comment.session_id = _comment_session(comment.case, data)
     old_scores = {s.dimension_id: s.score for s in comment.scores}
     active_ids = {d.id for d in active}
     # Scores on retired dimensions are not on the form: they stay as they were.
@@ -278,7 +292,7 @@ def revisions_for(user, comment: ExpertComment) -> list[dict]:
 def form_values(comment: ExpertComment) -> dict:
     """Initial form data for editing a comment."""
     return {"body": comment.body, "declaration": HAS_CONFLICT if comment.has_conflict else NO_CONFLICT,
-            "conflict_note": comment.conflict_note,
+            "conflict_note": comment.conflict_note, "session_id": comment.session_id,
             **{f"score_{s.dimension_id}": str(s.score) for s in comment.scores}}
 
 

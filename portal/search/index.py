@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import select
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex, LockError
 
@@ -109,8 +110,22 @@ def plain_text(markdown_text: str) -> str:
 
 
 def case_sessions(case) -> list[str]:
-    """Titles of the sessions where the case was presented (filled in once sessions exist)."""
-    return list(getattr(case, "session_titles", []) or [])
+    """Titles of the sharing sessions whose running order presents the case, oldest first.
+    (Objects that carry their own ``session_titles``, as the benchmark's do, use those.)"""
+    titles = getattr(case, "session_titles", None)
+    if titles is not None:
+        return list(titles)
+    from sqlalchemy.orm import object_session
+
+    from portal.sessions.models import AgendaItem, SharingSession
+
+    session = object_session(case)
+    if session is None or case.id is None:
+        return []
+    rows = session.execute(
+        select(SharingSession.id, SharingSession.title).join(AgendaItem, AgendaItem.session_id == SharingSession.id)
+        .where(AgendaItem.case_id == case.id).order_by(SharingSession.starts_at, SharingSession.id)).all()
+    return list(dict.fromkeys(title for _id, title in rows))
 
 
 def case_document(case) -> dict:

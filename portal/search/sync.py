@@ -20,6 +20,7 @@ import threading
 
 from flask import Flask, current_app, has_request_context
 from sqlalchemy import delete, event, insert, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, selectinload
 
 from portal.extensions import db
@@ -33,9 +34,10 @@ BATCH = 500
 def _affected_case_ids(session: Session) -> set[int]:
     from portal.cases.models import Case, Theme
     from portal.orgs.models import Organization
+    from portal.sessions.models import AgendaItem, SharingSession
 
     ids: set[int] = set()
-    themes, orgs = set(), set()
+    themes, orgs, sessions = set(), set(), set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Case) and obj.id is not None:
             ids.add(obj.id)
@@ -43,7 +45,17 @@ def _affected_case_ids(session: Session) -> set[int]:
             themes.add(obj.id)
         elif isinstance(obj, Organization) and obj in session.dirty and obj.id is not None:
             orgs.add(obj.id)
+        elif isinstance(obj, AgendaItem):
+            # The case it presents now, and the one it presented before an edit.
+            history = sa_inspect(obj).attrs.case_id.history
+            ids.update(i for i in (obj.case_id, *history.deleted) if i)
+        elif isinstance(obj, SharingSession) and obj in session.dirty and obj.id is not None \
+                and sa_inspect(obj).attrs.title.history.has_changes():
+            sessions.add(obj.id)  # a renamed session changes its cases' session facet
     conn = session.connection()
+    if sessions:
+        ids.update(i for i in conn.execute(
+            select(AgendaItem.case_id).where(AgendaItem.session_id.in_(sessions))).scalars() if i)
     if themes:
         from portal.cases.models import case_themes
 

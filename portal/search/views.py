@@ -6,6 +6,7 @@ from portal.extensions import db
 from portal.orgs.models import Organization, OrgStatus
 from portal.search import query
 from portal.search.schema import FACETS
+from portal.sessions.search import find_sessions
 
 bp = Blueprint("search", __name__)
 
@@ -40,8 +41,9 @@ def search_page():
         params = {"q": request.args.get("q", ""), "filters": {}, "sort": "relevance", "page": 1, "per_page": 10}
         result = query.search(q=params["q"][:200])
     popular = [] if result.total else query.search().facets.get("theme", [])[:10]
+    sessions, sessions_total = ([], 0) if error or params["page"] > 1 else find_sessions(params["q"])
     return render_template("search/results.html", result=result, params=params, facets=FACETS, error=error,
-                           popular=popular), 400 if error else 200
+                           popular=popular, sessions=sessions, sessions_total=sessions_total), 400 if error else 200
 
 
 @bp.route("/search/suggest")
