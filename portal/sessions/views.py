@@ -293,12 +293,9 @@ def edit_speaker(session_id: int, speaker_id: int):
     form = SpeakerForm(obj=speaker, experts=services.expert_choices())
     if request.method == "GET":
         form.user_id.data = speaker.user_id or 0
-    if form.validate_on_submit():
-        if run_form_action(form, lambda: services.update_speaker(current_user, speaker, form.data_for_service()),
-                           _("嘉宾信息已保存。")) is not FAILED:
-            return redirect(url_for(".manage", session_id=session_id, _anchor="speakers"))
-    return render_template("sessions/speaker_form.html", form=form, session=session, speaker=speaker), \
-        422 if form.errors else 200
+    return form_page(form, lambda: services.update_speaker(current_user, speaker, form.data_for_service()),
+                     _("嘉宾信息已保存。"), lambda _result: url_for(".manage", session_id=session_id, _anchor="speakers"),
+                     "sessions/speaker_form.html", session=session, speaker=speaker)
 
 
 @bp.route("/admin/sessions/<int:session_id>/speakers/<int:speaker_id>/delete", methods=["POST"])
@@ -343,12 +340,9 @@ def edit_agenda(session_id: int, item_id: int):
         form.case_id.data = str(item.case_id) if item.case_id else ""
         form.org_id.data = item.org_id or 0
         form.recording_offset.data = services.format_offset(item.recording_offset)
-    if form.validate_on_submit():
-        if run_form_action(form, lambda: services.update_agenda_item(current_user, item, form.data_for_service()),
-                           _("议程项已保存。")) is not FAILED:
-            return redirect(url_for(".manage", session_id=session_id, _anchor="agenda"))
-    return render_template("sessions/agenda_form.html", form=form, session=session, item=item), \
-        422 if form.errors else 200
+    return form_page(form, lambda: services.update_agenda_item(current_user, item, form.data_for_service()),
+                     _("议程项已保存。"), lambda _result: url_for(".manage", session_id=session_id, _anchor="agenda"),
+                     "sessions/agenda_form.html", session=session, item=item)
 
 
 @bp.route("/admin/sessions/<int:session_id>/agenda/<int:item_id>/delete", methods=["POST"])
