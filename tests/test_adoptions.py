@@ -24,7 +24,11 @@ UNIT, OTHER, THIRD, PENDING = "贵阳市阳光社工服务中心", "遵义市红
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     from portal.adoptions import services
     from portal.auth.services import get_user_by_email
     from portal.cases.models import Case

@@ -19,7 +19,11 @@ TITLE = "苗寨议事坪推动村规民约修订"
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     emails = {}
     for role, name in (("curator", "平台管理员"), ("org_admin", "单位管理员"), ("org_editor", "单位编辑"),
                        ("reviewer", REVIEWER_NAME)):

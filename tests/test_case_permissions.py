@@ -240,7 +240,11 @@ PATHS = {
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     """Everyone and everything the table talks about, built through the real services."""
     from sqlalchemy import select
 

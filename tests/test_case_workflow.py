@@ -217,7 +217,11 @@ def finding_keys(page: str) -> dict[str, str]:
 # The world ------------------------------------------------------------------------------------
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     """A verified unit (管理员 + 编辑), the curator, a practitioner outside any unit."""
     emails = {}
     for role, name in {"org_admin": "单位管理员", "editor": "单位编辑", "curator": "平台管理员",

@@ -89,8 +89,8 @@ def build_world(app, factory) -> dict:
 
 
 @pytest.fixture
-def world(app, factory):
-    return build_world(app, factory)
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
 
 
 def state(app) -> dict:

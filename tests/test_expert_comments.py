@@ -70,7 +70,11 @@ TABLE = [
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     from sqlalchemy import select
 
     from portal.auth.services import get_user_by_email

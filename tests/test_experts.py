@@ -19,7 +19,11 @@ NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_a
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     from sqlalchemy import select
 
     from portal.admin.services import revoke_reviewer

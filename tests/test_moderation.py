@@ -51,7 +51,11 @@ def report_as(app, world, role, key="theirs", reason="广告"):
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_moderation_world(app, factory))
+
+
+def build_moderation_world(app, factory):
     world = build_world(app, factory)
     report_as(app, world, "reporter1", reason="疑似广告")
     return world

@@ -119,7 +119,11 @@ def set_preference(app, email, kind, in_app, email_on):
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     emails = {}
     for role, name, flags in (("org_admin", "单位管理员", {}), ("org_editor", "单位编辑", {}),
                               ("curator", "平台管理员", {"admin": True}), ("practitioner", "实务工作者", {}),

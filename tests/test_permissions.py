@@ -96,7 +96,11 @@ TABLE = [
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     """Everyone and everything the table talks about, built through the real services."""
     from portal.admin.services import set_disabled
     from portal.auth.services import get_user_by_email

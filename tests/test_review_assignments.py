@@ -65,7 +65,11 @@ TABLE = [
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     from portal.auth.services import get_user_by_email
     from portal.cases import services as case_services
     from portal.cases.models import Case

@@ -13,8 +13,9 @@ AGENDA = lambda app, key, ids: state(app)["sessions"][ids[key]]["agenda"]  # noq
 
 
 @pytest.fixture
-def world(app, factory):
-    return build_world(app, factory)
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
 
 
 @pytest.fixture

@@ -18,7 +18,11 @@ TITLE = "社会组织参与社区治理，第一阶段; 全国分享会"
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     from portal.extensions import db
     from portal.sessions.models import Event
 

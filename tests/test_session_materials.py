@@ -16,8 +16,9 @@ from tests.test_sessions import PDF, build_world, state
 
 
 @pytest.fixture
-def world(app, factory):
-    return build_world(app, factory)
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
 
 
 def upload(client, session_id, kind, name, data, **fields):

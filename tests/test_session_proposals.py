@@ -26,7 +26,11 @@ OTHER_UNIT = "遵义市红花岗区社工站"
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     """单位管理员 runs 阳光社工 (单位编辑 edits there); 他单位 is another verified unit. 阳光社工
     has two published cases and a draft; the other unit has a published case. The upcoming
     session already has an opening talk and a pending proposal (the second published case, by the

@@ -71,7 +71,11 @@ def registrations(app) -> dict:
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     """Everyone in the table, a verified unit (单位管理员 runs it, 单位编辑 edits in it), and sessions:
     open (5 seats), full (1 seat, taken by someone else), closed (registration closed), held
     (already took place), started (planned, but it began an hour ago), and booked (every

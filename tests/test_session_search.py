@@ -13,7 +13,11 @@ TITLE = "社区治理案例分享会（第一阶段）"
 
 
 @pytest.fixture
-def world(app, factory):
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
+
+def build_world(app, factory):
     _uid, email = factory.user()
     org = factory.org(email, name="黔东南示例社工中心")
     presented = factory.case(org, title="搬迁社区的共治工作台", themes=("五社联动",))

@@ -143,8 +143,9 @@ def build_world(app, factory) -> dict:
 
 
 @pytest.fixture
-def world(app, factory):
-    return build_world(app, factory)
+def world(app, factory, snapshot):
+    return snapshot(lambda: build_world(app, factory))
+
 
 
 # The permission table ------------------------------------------------------------------------------
