@@ -32,7 +32,10 @@ extract-messages: $(VENV)/.installed
 	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
 
 # Development server: SQLite database, uploads, mail and search index under instance/.
+# The first run also writes instance/config.py with a generated secret key (never overwriting
+# one), so the README's `.venv/bin/flask --app wsgi ...` commands work afterwards as written.
 run: install
+	@$(BIN)/python -c 'from portal.config import write_development_config as write; path = write(); path and print(f"Wrote {path} (development secret key).")'
 	PORTAL_ENV=development $(FLASK) db upgrade
 	PORTAL_ENV=development $(FLASK) portal seed-if-empty
 	PORTAL_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)

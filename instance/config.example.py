@@ -1,5 +1,6 @@
 # Copy to instance/config.py and adjust. Environment variables (PORTAL_*) override these.
-# `make run` creates nothing here; in development it runs with PORTAL_ENV=development.
+# In development, `make run` writes instance/config.py with a generated SECRET_KEY when there is
+# none (and never overwrites one); the server it starts runs with PORTAL_ENV=development.
 
 # Required in production. Generate with: python -c 'import secrets; print(secrets.token_hex(32))'
 SECRET_KEY = "change-me"

@@ -92,14 +92,36 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        # SQLite: batch migrations copy a table, drop the old one and rename the copy. With
+        # foreign keys enforced (portal.sqlite turns them on for every connection), dropping a
+        # table such as `cases` would first delete its rows and cascade to every table that
+        # refers to it. So enforcement is off while migrating (the pragma only takes effect
+        # outside a transaction), the references are checked afterwards, and it is on again
+        # before the connection goes back to the pool.
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            connection.exec_driver_sql('PRAGMA foreign_keys=OFF')
+            connection.commit()
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
+                if broken:
+                    raise RuntimeError(
+                        f'迁移后有 {len(broken)} 行引用了不存在的记录 / {len(broken)} rows refer to missing '
+                        f'rows after the migration (table, rowid, parent): {broken[:10]}')
+        finally:
+            if sqlite:
+                connection.rollback()
+                connection.exec_driver_sql('PRAGMA foreign_keys=ON')
+                connection.commit()
 
 
 if context.is_offline_mode():

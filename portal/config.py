@@ -33,7 +33,8 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
 
 
 class MissingSecretKey(RuntimeError):
-    """Raised when the app would run in production with no secret key."""
+    """Raised when the app would run in production with no secret key. The entry point
+    (wsgi.py) turns it into one line on standard error and exit status 1."""
 
 
 def instance_dir() -> Path:
@@ -125,12 +126,39 @@ def finalize(config) -> None:
     if not config.get("SECRET_KEY"):
         if not relaxed:
             raise MissingSecretKey(
-                "PORTAL_SECRET_KEY 未设置：生产环境必须提供会话密钥。"
+                "PORTAL_SECRET_KEY 未设置：生产环境必须提供会话密钥（开发时先运行一次 make run）。"
                 " Set PORTAL_SECRET_KEY (for example: python -c 'import secrets; print(secrets.token_hex(32))')"
-                " or put SECRET_KEY in instance/config.py."
+                " or put SECRET_KEY in instance/config.py; for development, run `make run` once."
             )
         config["SECRET_KEY"] = "development-only-insecure-key"
     if config.get("SESSION_COOKIE_SECURE") is None:
         config["SESSION_COOKIE_SECURE"] = not relaxed
     config["REMEMBER_COOKIE_SECURE"] = config["SESSION_COOKIE_SECURE"]
     config["MAX_CONTENT_LENGTH"] = (int(config["MAX_UPLOAD_MB"]) + 1) * 1024 * 1024
+
+
+DEVELOPMENT_CONFIG = """\
+# Written by `make run` for development on this machine: a generated secret key, so that
+# `.venv/bin/flask --app wsgi ...` commands work without PORTAL_ENV=development.
+# Not for production: there, set PORTAL_SECRET_KEY (see README.md, "Production").
+# Other settings: see instance/config.example.py.
+SECRET_KEY = {key!r}
+"""
+
+
+def write_development_config(instance: Path | None = None) -> Path | None:
+    """Create ``<instance>/config.py`` with a generated secret key, unless the file exists.
+    Returns its path when it was written, None when one was already there (left as is)."""
+    import secrets
+
+    instance = instance or instance_dir()
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "config.py"
+    try:
+        with open(path, "x", encoding="utf-8") as handle:  # never overwrite an operator's file
+            handle.write(DEVELOPMENT_CONFIG.format(key=secrets.token_hex(32)))
+    except FileExistsError:
+        return None
+    path.chmod(0o600)
+    return path
+

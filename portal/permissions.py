@@ -99,9 +99,21 @@ def can_edit_case(user, case) -> bool:
     return is_case_unit_member(user, case) and case.status in (S.DRAFT, S.RETURNED, S.SUBMITTED, S.PUBLISHED)
 
 
+def is_case_deleter(user, case) -> bool:
+    """Who deletes cases of the case's unit at all: the unit's admin and curators (editors never).
+    Whether this case may be deleted is decided by can_delete_case."""
+    return can_curate(user) or is_org_admin(user, case.org)
+
+
 def can_delete_case(user, case) -> bool:
-    S = _case_statuses()
-    return can_curate(user) or (is_org_admin(user, case.org) and case.status in (S.DRAFT, S.RETURNED))
+    """A deleter (see is_case_deleter), and only a case that may be deleted at all: a draft or
+    returned case that was never published and holds nothing written by others (the rule and its
+    messages are portal.cases.services.deletion_refusal). Everything else is archived, not deleted."""
+    if not is_case_deleter(user, case):
+        return False
+    from portal.cases.services import deletion_refusal
+
+    return deletion_refusal(case) is None
 
 
 def can_see_case_timeline(user, case) -> bool:

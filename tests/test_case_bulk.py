@@ -424,7 +424,7 @@ def test_export_writes_published_cases_as_jsonl_to_stdout(app, runner, orgs, tmp
     assert "五社联动" in lines[0]  # UTF-8, not \u escapes
     records = [json.loads(line) for line in lines]
     assert [r["external_id"] for r in records] == ["e-1", "e-2"]
-    assert records[0] == record("e-1")
+    assert records[0] == {**record("e-1"), "org": ORG_A, "org_credit_code": None}  # the export names the unit
 
     everything = parse_jsonl(run_export(runner, "--org", ORG_A).stdout)
     assert {r["external_id"] for r in everything} == {"e-1", "e-2", "draft-1"}
@@ -483,8 +483,10 @@ def test_export_then_import_into_another_org_round_trips(app, runner, orgs, fact
     second = parse_jsonl(run_export(runner, "--org", ORG_B, "--status", "published").stdout)
     mapping = {a["external_id"]: b["external_id"] for a, b in zip(first, second)}
     assert mapping == {"rt-1": "rt-1", "rt-2": "rt-2", f"case-{web_id}": f"case-{web_id}"}
-    strip = [{k: v for k, v in r.items() if k != "external_id"} for r in first]
-    assert [{k: v for k, v in r.items() if k != "external_id"} for r in second] == strip
+    assert {r["org"] for r in first} == {ORG_A} and {r["org"] for r in second} == {ORG_B}
+    own = ("external_id", "org", "org_credit_code")
+    strip = [{k: v for k, v in r.items() if k not in own} for r in first]
+    assert [{k: v for k, v in r.items() if k not in own} for r in second] == strip
     assert first[0]["themes"] == ["五社联动", "社工站建设", "乡村振兴"]  # display order
     assert first[0]["tags"] == sorted(["乙", "甲", "丙"])  # '#' stripped, name order
     assert first[0]["title"] == rich["title"] and first[0]["summary"] == rich["summary"]
@@ -530,3 +532,106 @@ def test_imported_markdown_with_script_is_rendered_clean(app, runner, orgs, clie
     for marker in ("alert('title')</script>", "alert('summary')>", "<img src=x"):
         assert marker not in page
     assert "&lt;script&gt;alert(&#39;title&#39;)&lt;/script&gt;标题" in page  # plain text, escaped
+
+
+# -- the unit travels with each line ------------------------------------------------------------
+
+def _credit_code(first17: str) -> str:
+    from portal.orgs.creditcode import check_character
+
+    return first17 + check_character(first17)
+
+
+def _set_org(app, name, **values):
+    from portal.orgs.models import Organization
+
+    with app.app_context():
+        org = _db.session.scalar(select(Organization).where(Organization.name == name))
+        for key, value in values.items():
+            setattr(org, key, value)
+        _db.session.commit()
+
+
+def _delete_all_cases(app):
+    with app.app_context():
+        for case in _db.session.scalars(select(Case)):
+            _db.session.delete(case)
+        _db.session.commit()
+
+
+def test_export_of_several_units_goes_back_to_each_unit_without_org(app, runner, orgs, tmp_path):
+    code_b = _credit_code("91520103MA6DK1234")
+    _set_org(app, ORG_B, credit_code=code_b)
+    assert run_import(runner, write(tmp_path, record("a-1"), record("a-2")), publish=True).exit_code == 0
+    assert run_import(runner, write(tmp_path, record("b-1"), record("a-1", title="邻里的同编号案例"), name="b.jsonl"),
+                      org=ORG_B, publish=True).exit_code == 0
+
+    exported = run_export(runner, "--status", "published")
+    lines = parse_jsonl(exported.stdout)
+    assert [(r["external_id"], r["org"], r["org_credit_code"]) for r in lines] == [
+        ("a-1", ORG_A, None), ("a-2", ORG_A, None), ("b-1", ORG_B, code_b), ("a-1", ORG_B, code_b)]
+
+    # The same file into an empty library (here: the same one emptied), no --org.
+    _delete_all_cases(app)
+    dump = tmp_path / "all.jsonl"
+    dump.write_text(exported.stdout, encoding="utf-8")
+    result = runner.invoke(args=["cases", "import", str(dump), "--publish"])
+
+    assert result.exit_code == 0, result.output
+    assert counts(result) == (4, 0, 0) and result.stderr == ""
+    a, b = cases_of(app, ORG_A), cases_of(app, ORG_B)
+    assert set(a) == {"a-1", "a-2"} and set(b) == {"b-1", "a-1"}
+    assert b["a-1"]["title"] == "邻里的同编号案例" and a["a-1"]["title"] == record("a-1")["title"]
+    assert {c["status"] for c in (*a.values(), *b.values())} == {CaseStatus.PUBLISHED}
+    # Exporting again gives the same file: the round trip keeps the unit.
+    assert parse_jsonl(run_export(runner, "--status", "published").stdout) == lines
+
+    # Re-importing it updates each unit's own cases in place.
+    again = runner.invoke(args=["cases", "import", str(dump)])
+    assert again.exit_code == 0 and counts(again) == (0, 4, 0)
+    assert total_cases(app) == 4
+
+
+def test_the_credit_code_finds_a_unit_that_was_renamed(app, runner, orgs, tmp_path):
+    code_b = _credit_code("52520102MJ0012345")
+    _set_org(app, ORG_B, credit_code=code_b)
+    line = record("moved-1", org="云岩区邻里社会工作服务中心（旧名）", org_credit_code=code_b.lower())
+
+    result = runner.invoke(args=["cases", "import", str(write(tmp_path, line))])
+
+    assert result.exit_code == 0, result.output
+    assert set(cases_of(app, ORG_B)) == {"moved-1"} and cases_of(app, ORG_A) == {}
+
+
+def test_lines_whose_unit_does_not_exist_are_refused_with_their_number(app, runner, orgs, tmp_path):
+    unknown_code = _credit_code("91520100MA6DK9999")
+    path = write(tmp_path,
+                 record("ok-1", org=ORG_A),
+                 record("gone-1", org="已注销的社工站"),
+                 record("gone-2", org=ORG_A, org_credit_code=unknown_code),
+                 record("nowhere-1"),
+                 record("bad-1", org=ORG_A, org_credit_code=915201),
+                 record("ok-2", org=ORG_B, org_credit_code=None))
+
+    result = runner.invoke(args=["cases", "import", str(path)])
+
+    assert result.exit_code == 1
+    assert counts(result) == (2, 0, 4)
+    reported = errors(result)
+    assert set(reported) == {2, 3, 4, 5}
+    assert "没有名为“已注销的社工站”的单位" in reported[2]
+    assert f"没有统一社会信用代码为 {unknown_code} 的单位" in reported[3]
+    assert "缺少单位" in reported[4] and "--org" in reported[4]
+    assert "org_credit_code" in reported[5]
+    assert set(cases_of(app, ORG_A)) == {"ok-1"} and set(cases_of(app, ORG_B)) == {"ok-2"}
+
+
+def test_org_option_files_every_line_under_that_unit_and_says_so(app, runner, orgs, tmp_path):
+    path = write(tmp_path, record("x-1", org=ORG_A), record("x-2", org=ORG_B), record("x-3"))
+
+    result = run_import(runner, path, org=ORG_B)
+
+    assert result.exit_code == 0, result.output
+    assert counts(result) == (3, 0, 0)
+    assert f"注意：1 行写明的是其他单位，已按 --org 导入到“{ORG_B}”。" in result.stderr
+    assert set(cases_of(app, ORG_B)) == {"x-1", "x-2", "x-3"} and cases_of(app, ORG_A) == {}

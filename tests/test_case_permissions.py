@@ -167,16 +167,18 @@ TABLE = [
         data={"featured": "1"}, effect=("featured", "published", True)),
     row("POST", "/cases/{draft}/feature",               LOGIN, HIDE,  DENY,  DENY,  HIDE,  HIDE,  KEPT,
         data={"featured": "1"}),
-    # Deleting: the unit's admin while draft or returned; the curator always; editors never.
+    # Deleting: the unit's admin and the curator, only while draft or returned (never published,
+    # nothing of others'); submitted, published and archived cases are refused with the reason;
+    # editors never.
     row("POST", "/cases/{draft}/delete",                LOGIN, HIDE,  DENY,  DONE,  HIDE,  HIDE,  DONE,
         effect=("deleted", "draft")),
     row("POST", "/cases/{returned}/delete",             LOGIN, HIDE,  DENY,  DONE,  HIDE,  HIDE,  DONE,
         effect=("deleted", "returned")),
-    row("POST", "/cases/{submitted}/delete",            LOGIN, HIDE,  DENY,  DENY,  HIDE,  HIDE,  DONE,
+    row("POST", "/cases/{submitted}/delete",            LOGIN, HIDE,  DENY,  KEPT,  HIDE,  HIDE,  KEPT,
         effect=("deleted", "submitted")),
-    row("POST", "/cases/{published}/delete",            LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DONE,
+    row("POST", "/cases/{published}/delete",            LOGIN, DENY,  DENY,  KEPT,  DENY,  DENY,  KEPT,
         effect=("deleted", "published")),
-    row("POST", "/cases/{archived}/delete",             LOGIN, HIDE,  DENY,  DENY,  HIDE,  HIDE,  DONE,
+    row("POST", "/cases/{archived}/delete",             LOGIN, HIDE,  DENY,  KEPT,  HIDE,  HIDE,  KEPT,
         effect=("deleted", "archived")),
     # Attachments: uploading follows the editing rule; downloading follows the reading rule.
     row("POST", "/cases/{draft}/attachments",           LOGIN, HIDE,  DONE,  DONE,  HIDE,  HIDE,  DONE,

@@ -317,6 +317,7 @@ def test_archiving_or_deleting_a_published_case_removes_it(app, client, factory,
     from portal.auth.models import User
     from portal.cases.models import Case
     from portal.cases.services import delete_case, transition
+    from portal.errors import ValidationError
 
     admin_id, _email = factory.user(admin=True)
     archived = make_case(app, org_id, "将被归档", "社区厨房共享午餐。")
@@ -329,8 +330,14 @@ def test_archiving_or_deleting_a_published_case_removes_it(app, client, factory,
         _db.session.commit()
     assert found(client, "社区厨房") == {deleted, kept}
 
+    # A published case cannot be deleted (only archived): the refusal leaves it searchable.
     with app.app_context():
-        delete_case(_db.session.get(User, admin_id), _db.session.get(Case, deleted))
+        with pytest.raises(ValidationError):
+            delete_case(_db.session.get(User, admin_id), _db.session.get(Case, deleted))
+        _db.session.rollback()
+    assert found(client, "社区厨房") == {deleted, kept}
+    with app.app_context():
+        transition(None, _db.session.get(Case, deleted), "archive")
         _db.session.commit()
     assert found(client, "社区厨房") == {kept}
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.auth.models import User
 from portal.cases.models import Case
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import one_of, utcnow
 from portal.orgs.models import Organization
 
 
@@ -21,7 +21,7 @@ class AdoptionKind(StrEnum):
 
 class AdoptionReport(db.Model):
     __tablename__ = "adoption_reports"
-    __table_args__ = (UniqueConstraint("case_id", "org_id"),)
+    __table_args__ = (UniqueConstraint("case_id", "org_id"), one_of("kind", AdoptionKind))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

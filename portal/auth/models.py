@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -19,6 +19,9 @@ if TYPE_CHECKING:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    # Stored normalised (trimmed, lower case; see auth.services.normalize_email), so log-in
+    # lookups compare with ``==`` and use the unique index.
+    __table_args__ = (CheckConstraint("email = lower(trim(email))", name="email_normalized"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

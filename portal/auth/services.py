@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.admin import audit
 from portal.auth.models import User
@@ -18,11 +18,14 @@ MAX_PASSWORD_LENGTH = 128
 
 
 def normalize_email(email: str) -> str:
+    """How every e-mail address is stored and looked up: trimmed, lower case. The database
+    refuses other spellings in ``users.email`` (CHECK ck_users_email_normalized)."""
     return (email or "").strip().lower()
 
 
 def get_user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+    """Stored addresses are normalised, so an ``==`` on the unique index finds the account."""
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 
 
 def check_password_rules(password: str, email: str = "") -> None:

@@ -1,4 +1,11 @@
-"""JSON Lines import and export of cases (`flask --app wsgi cases import|export`)."""
+"""JSON Lines import and export of cases (`flask --app wsgi cases import|export`).
+
+Every exported line names its unit: ``org`` (the unit's exact name) and ``org_credit_code``
+(its unified social credit code, or null). On import without ``--org`` each line goes back to
+its own unit, found by the credit code when the line has one (names can change), else by the
+exact name; a line whose unit does not exist is refused with its number. ``--org NAME`` files
+every line under that unit instead (e.g. to copy one unit's cases into another).
+"""
 from __future__ import annotations
 
 import json
@@ -12,6 +19,7 @@ from portal.cases import services
 from portal.cases.models import Case, CaseStatus
 from portal.errors import ValidationError
 from portal.extensions import db
+from portal.orgs import creditcode
 from portal.orgs.models import Organization
 
 TEXT_KEYS = ("title", "summary", "background", "approach", "outcomes", "lessons", "problems",
@@ -19,7 +27,8 @@ TEXT_KEYS = ("title", "summary", "background", "approach", "outcomes", "lessons"
 OPTIONAL_TEXT_KEYS = ("partners", "funding_source", "contact")
 LIST_KEYS = ("themes", "tags")
 DATE_KEYS = ("started_on", "ended_on")
-KNOWN_KEYS = {"external_id", *TEXT_KEYS, *OPTIONAL_TEXT_KEYS, *LIST_KEYS, *DATE_KEYS, "beneficiaries"}
+UNIT_KEYS = ("org", "org_credit_code")
+KNOWN_KEYS = {"external_id", *TEXT_KEYS, *OPTIONAL_TEXT_KEYS, *LIST_KEYS, *DATE_KEYS, "beneficiaries", *UNIT_KEYS}
 
 
 class LineError(Exception):
@@ -33,6 +42,8 @@ class ImportReport:
     created: int = 0
     updated: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    #: lines naming another unit that --org filed under the chosen one
+    redirected: int = 0
 
 
 def _date(key: str, value) -> date | None:
@@ -53,6 +64,9 @@ def parse_record(record) -> tuple[str, services.CaseData]:
     unknown = sorted(set(record) - KNOWN_KEYS)
     if unknown:
         raise LineError(f"未知字段：{', '.join(unknown)}")
+    for key in UNIT_KEYS:
+        if record.get(key) is not None and not isinstance(record.get(key), str):
+            raise LineError(f"{key}：须为字符串或 null")
     external_id = record.get("external_id")
     if not isinstance(external_id, str) or not external_id.strip() or len(external_id) > 100:
         raise LineError("external_id：必填，且为不超过 100 个字符的字符串")
@@ -78,11 +92,39 @@ def parse_record(record) -> tuple[str, services.CaseData]:
     return external_id.strip(), services.CaseData(**values)
 
 
-def import_lines(org: Organization, lines: Iterable[str], *, publish: bool = False) -> ImportReport:
+def unit_of(record) -> Organization:
+    """The unit a line names: by ``org_credit_code`` when given, else by the exact ``org`` name.
+    Raises LineError when the line names none, or one that does not exist."""
+    code = creditcode.normalize(record.get("org_credit_code") or "")
+    name = (record.get("org") or "").strip()
+    if code:
+        org = db.session.scalar(select(Organization).where(Organization.credit_code == code))
+        if org is None:
+            raise LineError(f"org_credit_code：没有统一社会信用代码为 {code} 的单位"
+                            + (f"（org 写的是“{name}”）" if name else ""))
+        return org
+    if not name:
+        raise LineError("缺少单位：请在行内写明 org（单位名称）或 org_credit_code，或在命令中用 --org 指定单位")
+    org = db.session.scalar(select(Organization).where(Organization.name == name))
+    if org is None:
+        raise LineError(f"org：没有名为“{name}”的单位")
+    return org
+
+
+def _names_other_unit(record, org: Organization) -> bool:
+    code = creditcode.normalize(record.get("org_credit_code") or "")
+    name = (record.get("org") or "").strip()
+    if code:
+        return code != (org.credit_code or "")
+    return bool(name) and name != org.name
+
+
+def import_lines(org: Organization | None, lines: Iterable[str], *, publish: bool = False) -> ImportReport:
     """Import every valid line; invalid ones are reported and leave nothing behind.
 
-    Each line runs in its own savepoint, so a failure half-way through a line rolls back
-    only that line. Re-importing the same external_id updates the case.
+    With ``org`` every line goes to that unit; without it, each line to the unit it names
+    (see unit_of). Each line runs in its own savepoint, so a failure half-way through a line
+    rolls back only that line. Re-importing the same external_id (per unit) updates the case.
     """
     report = ImportReport()
     for number, raw in enumerate(lines, start=1):
@@ -95,7 +137,7 @@ def import_lines(org: Organization, lines: Iterable[str], *, publish: bool = Fal
             continue
         try:
             with db.session.begin_nested():
-                created = _import_one(org, record, publish)
+                created, redirected = _import_one(org, record, publish)
         except (LineError, ValidationError) as exc:
             label = services.FIELD_LABELS.get(getattr(exc, "field", None) or "", "")
             prefix = f"{exc.field}（{label}）：" if getattr(exc, "field", None) else ""
@@ -105,11 +147,15 @@ def import_lines(org: Organization, lines: Iterable[str], *, publish: bool = Fal
             report.created += 1
         else:
             report.updated += 1
+        report.redirected += redirected
     return report
 
 
-def _import_one(org: Organization, record, publish: bool) -> bool:
+def _import_one(chosen: Organization | None, record, publish: bool) -> tuple[bool, bool]:
+    """Import one line; returns (created, whether --org moved it away from the unit it names)."""
     external_id, data = parse_record(record)
+    org = chosen if chosen is not None else unit_of(record)
+    redirected = chosen is not None and _names_other_unit(record, chosen)
     case = db.session.scalar(select(Case).where(Case.org_id == org.id, Case.external_id == external_id))
     created = case is None
     if created:
@@ -126,10 +172,11 @@ def _import_one(org: Organization, record, publish: bool) -> bool:
             services.transition(None, case, "restore", "批量导入")
         else:
             services.transition(None, case, "publish", "批量导入")
-    return created
+    return created, redirected
 
 
 def export_records(org: Organization | None = None, status: str | None = None) -> Iterator[dict]:
+    """Each case in the import format, with its unit (``org``, ``org_credit_code``)."""
     stmt = select(Case).order_by(Case.org_id, Case.id)
     if org is not None:
         stmt = stmt.where(Case.org_id == org.id)
@@ -137,4 +184,5 @@ def export_records(org: Organization | None = None, status: str | None = None) -
         stmt = stmt.where(Case.status == status)
     for case in db.session.scalars(stmt):
         data = services.snapshot(case)
-        yield {"external_id": case.external_id or f"case-{case.id}", **data}
+        yield {"external_id": case.external_id or f"case-{case.id}", "org": case.org.name,
+               "org_credit_code": case.org.credit_code or None, **data}

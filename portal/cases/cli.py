@@ -1,4 +1,4 @@
-"""`flask --app wsgi cases import FILE.jsonl --org NAME [--publish]` and `cases export`."""
+"""`flask --app wsgi cases import FILE.jsonl [--org NAME] [--publish]` and `cases export`."""
 from __future__ import annotations
 
 import json
@@ -25,15 +25,20 @@ def _org(name: str) -> Organization:
 
 @cases_cli.command("import")
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
-@click.option("--org", "org_name", required=True, help="Name of the publishing organization.")
+@click.option("--org", "org_name", default=None,
+              help="File every line under this organization (default: the unit each line names).")
 @click.option("--publish", is_flag=True, help="Publish every imported case (complete ones only).")
 def import_command(file, org_name, publish):
-    """Import cases from JSON Lines; re-importing an external_id updates that case."""
-    org = _org(org_name)
+    """Import cases from JSON Lines; re-importing an external_id updates that case.
+
+    Without --org each line goes to the unit it names (org_credit_code, else org)."""
+    org = _org(org_name) if org_name else None
     report = bulk.import_lines(org, file, publish=publish)
     db.session.commit()
     for number, message in report.errors:
         click.echo(f"第 {number} 行：{message}", err=True)
+    if report.redirected:
+        click.echo(f"注意：{report.redirected} 行写明的是其他单位，已按 --org 导入到“{org.name}”。", err=True)
     click.echo(f"导入完成：新建 {report.created} 个，更新 {report.updated} 个，失败 {len(report.errors)} 行。")
     if report.errors:
         sys.exit(1)

@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Date, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import at_least, one_of, utcnow
 from portal.orgs.models import Organization
 
 
@@ -76,7 +76,13 @@ class Case(db.Model):
     """A structured community-governance case (治理案例) published by a member unit."""
 
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("org_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "external_id"),
+        one_of("status", CaseStatus),
+        one_of("community_type", ["", *CommunityType]),
+        at_least("beneficiaries"),
+        CheckConstraint("started_on IS NULL OR ended_on IS NULL OR ended_on >= started_on", name="period"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
@@ -145,6 +151,7 @@ class Case(db.Model):
 
 class Attachment(db.Model):
     __tablename__ = "attachments"
+    __table_args__ = (at_least("size"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -167,6 +174,7 @@ class CaseTransition(db.Model):
     """One step of the editorial workflow, shown as the case's timeline."""
 
     __tablename__ = "case_transitions"
+    __table_args__ = (one_of("from_status", CaseStatus), one_of("to_status", CaseStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -184,7 +192,7 @@ class CaseVersion(db.Model):
     """The content of a case as it was before a save (kept for submitted and published cases)."""
 
     __tablename__ = "case_versions"
-    __table_args__ = (UniqueConstraint("case_id", "number"),)
+    __table_args__ = (UniqueConstraint("case_id", "number"), one_of("status", CaseStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

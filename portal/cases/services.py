@@ -277,9 +277,63 @@ def _unordered(content: dict) -> dict:
     return {**content, "themes": sorted(content["themes"]), "tags": sorted(content["tags"])}
 
 
+def others_content(case: Case) -> list[str]:
+    """What people outside the unit wrote about the case, which deleting it would take with it:
+    signed expert comments, internal review recommendations, discussion comments (not deleted
+    ones), other units' adoption reports and session running-order items presenting it.
+    Returns labels with counts ("专家点评 1 条"), empty when there is none. The curator's workflow
+    reasons (the timeline) are the case's own record and do not count."""
+    from portal.adoptions.models import AdoptionReport
+    from portal.discussion.models import Comment, CommentStatus
+    from portal.reviews.models import ExpertComment, InternalReview, ReviewAssignment
+    from portal.sessions.models import AgendaItem
+
+    if case.id is None:
+        return []
+
+    def count(stmt) -> int:
+        return db.session.scalar(stmt) or 0
+
+    counts = (
+        (count(select(func.count(ExpertComment.id)).where(ExpertComment.case_id == case.id)),
+         lambda n: _("专家点评 %(n)d 条", n=n)),
+        (count(select(func.count(InternalReview.id)).join(ReviewAssignment)
+               .where(ReviewAssignment.case_id == case.id)),
+         lambda n: _("评审意见 %(n)d 条", n=n)),
+        (count(select(func.count(Comment.id)).where(Comment.case_id == case.id,
+                                                   Comment.status != CommentStatus.DELETED)),
+         lambda n: _("讨论 %(n)d 条", n=n)),
+        (count(select(func.count(AdoptionReport.id)).where(AdoptionReport.case_id == case.id)),
+         lambda n: _("借鉴反馈 %(n)d 份", n=n)),
+        (count(select(func.count(AgendaItem.id)).where(AgendaItem.case_id == case.id)),
+         lambda n: _("分享会议程 %(n)d 项", n=n)),
+    )
+    return [label(n) for n, label in counts if n]
+
+
+def deletion_refusal(case: Case) -> str | None:
+    """Why nobody may delete this case, or None. Deleting is for the unit's own work in progress:
+    a draft or returned case that was never published and holds nothing written by others.
+    A published (or archived) case is archived instead; a submitted one is withdrawn first."""
+    others = others_content(case)
+    what = _("本案例含有：%(what)s。", what=_("、").join(others)) if others else ""  # 、: list separator
+    if case.status in (S.PUBLISHED, S.ARCHIVED) or case.published_at is not None:
+        return _("已发布或含有他人内容（专家点评、讨论、借鉴反馈）的案例不能删除，只能归档。") + what
+    if case.status in (S.SUBMITTED, S.IN_REVIEW):
+        return _("已提交审核的案例不能删除：请先撤回提交（审核中的案例须由平台管理员退回）。")
+    if others:
+        return _("含有他人内容（专家点评、评审意见等）的案例不能删除，以免他人署名的内容随之丢失。") + what
+    return None
+
+
 def delete_case(actor, case: Case) -> None:
-    if not permissions.can_delete_case(actor, case):
+    """Delete a case for good (its attachments, versions and timeline go with it). Only a case's
+    deleters (the unit's admin, curators) and only when deletion_refusal allows it."""
+    if not permissions.is_case_deleter(actor, case):
         raise PermissionDenied(_("您无权删除该案例。"))
+    refusal = deletion_refusal(case)
+    if refusal:
+        raise ValidationError(refusal)
     for attachment in case.attachments:
         storage.delete_on_commit(db.session, attachment.stored_name)
     audit.record(actor, "case.delete", case, case.title)

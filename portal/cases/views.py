@@ -227,11 +227,9 @@ def feature(case_id: int):
 @login_required
 def delete(case_id: int):
     case = services.get_visible_case(current_user, case_id)
-    title = case.title
-    services.delete_case(current_user, case)
-    db.session.commit()
-    flash(_("案例“%(t)s”已删除。", t=title), "success")
-    return redirect(url_for(".mine"))
+    if run_action(lambda: services.delete_case(current_user, case), _("案例“%(t)s”已删除。", t=case.title)):
+        return redirect(url_for(".mine"))
+    return redirect(url_for(".show", case_id=case_id))
 
 
 @bp.route("/cases/<int:case_id>/history")

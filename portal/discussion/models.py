@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.auth.models import User
 from portal.cases.models import Case
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import one_of, utcnow
 
 
 class CommentStatus(StrEnum):
@@ -22,6 +22,7 @@ class CommentStatus(StrEnum):
 
 class Comment(db.Model):
     __tablename__ = "comments"
+    __table_args__ = (one_of("status", CommentStatus),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -44,7 +45,8 @@ class Comment(db.Model):
 
 class CommentReport(db.Model):
     __tablename__ = "comment_reports"
-    __table_args__ = (UniqueConstraint("comment_id", "reporter_id"),)
+    __table_args__ = (UniqueConstraint("comment_id", "reporter_id"),
+                      one_of("decision", ["", "hide", "restore", "delete"]))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)

@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import one_of, utcnow
 
 
 class Kind(StrEnum):
@@ -54,7 +54,7 @@ class FollowTarget(StrEnum):
 
 class Follow(db.Model):
     __tablename__ = "follows"
-    __table_args__ = (UniqueConstraint("user_id", "target_type", "target_key"),)
+    __table_args__ = (UniqueConstraint("user_id", "target_type", "target_key"), one_of("target_type", FollowTarget))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

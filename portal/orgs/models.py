@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import one_of, utcnow
 
 
 class OrgType(StrEnum):
@@ -34,6 +34,7 @@ class Organization(db.Model):
     """A member unit (成员单位)."""
 
     __tablename__ = "organizations"
+    __table_args__ = (one_of("status", OrgStatus), one_of("org_type", OrgType))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -72,7 +73,7 @@ class Organization(db.Model):
 
 class Membership(db.Model):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("org_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("org_id", "user_id"), one_of("role", OrgRole))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
@@ -88,6 +89,7 @@ class Invitation(db.Model):
     """An emailed invitation to join an organization; accepted by the user owning that email."""
 
     __tablename__ = "invitations"
+    __table_args__ = (one_of("role", OrgRole),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)

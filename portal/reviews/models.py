@@ -6,13 +6,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Date, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
 from portal.cases.models import Case, Theme
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import one_of, utcnow
 from portal.orgs.models import Organization
 
 if TYPE_CHECKING:
@@ -70,12 +70,13 @@ class ExpertComment(db.Model):
 
 class ExpertScore(db.Model):
     __tablename__ = "expert_scores"
-    __table_args__ = (UniqueConstraint("comment_id", "dimension_id"),)
+    __table_args__ = (UniqueConstraint("comment_id", "dimension_id"),
+                      CheckConstraint("score BETWEEN 1 AND 5", name="score"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("expert_comments.id", ondelete="CASCADE"), index=True)
     dimension_id: Mapped[int] = mapped_column(ForeignKey("rubric_dimensions.id", ondelete="RESTRICT"))
-    score: Mapped[int]  # 1-5, checked by the service
+    score: Mapped[int]  # 1-5, checked by the service (with a message) and the database
 
     comment: Mapped[ExpertComment] = relationship(back_populates="scores")
     dimension: Mapped[RubricDimension] = relationship()
@@ -130,7 +131,7 @@ class ReviewAssignment(db.Model):
     """A curator asks a reviewer to review a submitted case."""
 
     __tablename__ = "review_assignments"
-    __table_args__ = (UniqueConstraint("case_id", "reviewer_id"),)
+    __table_args__ = (UniqueConstraint("case_id", "reviewer_id"), one_of("status", AssignmentStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -152,6 +153,7 @@ class InternalReview(db.Model):
     """An assigned reviewer's recommendation, seen by curators and the unit only."""
 
     __tablename__ = "internal_reviews"
+    __table_args__ = (one_of("recommendation", Recommendation),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("review_assignments.id", ondelete="CASCADE"), unique=True)

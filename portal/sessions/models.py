@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
 from portal.cases.models import Case, Theme
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import at_least, one_of, utcnow
 from portal.orgs.models import Organization
 
 event_themes = Table(
@@ -83,7 +83,17 @@ class SharingSession(db.Model):
     """One session (阶段/场次). Times are stored as naive UTC and shown in Asia/Shanghai."""
 
     __tablename__ = "sharing_sessions"
-    __table_args__ = (UniqueConstraint("series_id", "series_number"),)
+    __table_args__ = (
+        UniqueConstraint("series_id", "series_number"),
+        one_of("status", SessionStatus),
+        one_of("format", SessionFormat),
+        at_least("capacity"),
+        at_least("participants"),
+        at_least("provinces_count"),
+        at_least("orgs_count"),
+        at_least("series_number", 1),
+        CheckConstraint("ends_at >= starts_at", name="period"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="SET NULL"), index=True)
@@ -134,6 +144,7 @@ class SpeakerRole(StrEnum):
 
 class SessionSpeaker(db.Model):
     __tablename__ = "session_speakers"
+    __table_args__ = (one_of("role", SpeakerRole),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sharing_sessions.id", ondelete="CASCADE"), index=True)
@@ -156,6 +167,7 @@ class AgendaItem(db.Model):
     """One item of the running order: a talk, or a presented case."""
 
     __tablename__ = "agenda_items"
+    __table_args__ = (one_of("kind", AgendaKind), at_least("duration_minutes"), at_least("recording_offset"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sharing_sessions.id", ondelete="CASCADE"), index=True)
@@ -183,6 +195,7 @@ class MaterialKind(StrEnum):
 
 class SessionMaterial(db.Model):
     __tablename__ = "session_materials"
+    __table_args__ = (one_of("kind", MaterialKind), at_least("size"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sharing_sessions.id", ondelete="CASCADE"), index=True)
@@ -209,7 +222,7 @@ class RegistrationStatus(StrEnum):
 
 class Registration(db.Model):
     __tablename__ = "session_registrations"
-    __table_args__ = (UniqueConstraint("session_id", "user_id"),)
+    __table_args__ = (UniqueConstraint("session_id", "user_id"), one_of("status", RegistrationStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sharing_sessions.id", ondelete="CASCADE"), index=True)
@@ -232,7 +245,7 @@ class CaseProposal(db.Model):
     """A member unit proposes one of its published cases for an upcoming session."""
 
     __tablename__ = "case_proposals"
-    __table_args__ = (UniqueConstraint("session_id", "case_id"),)
+    __table_args__ = (UniqueConstraint("session_id", "case_id"), one_of("status", ProposalStatus))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sharing_sessions.id", ondelete="CASCADE"), index=True)
