@@ -364,15 +364,6 @@ def csrf_token(client, path: str) -> str | None:
     return match.group(1) if match else None
 
 
-def assert_status_page(response, page: str, expected: int) -> None:
-    """A permission-table cell: the expected status, and for 403/404 the Chinese page."""
-    assert response.status_code == expected, page[:500]
-    if expected == 403:
-        assert "无权访问" in page
-    elif expected == 404:
-        assert "未找到" in page
-
-
 @pytest.fixture
 def auth(client):
     return AuthActions(client)
@@ -390,3 +381,25 @@ def mail_messages(app) -> list[str]:
         msg = message_from_bytes(path.read_bytes(), policy=policy.default)
         out.append(msg)
     return out
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Time spent in tests (set-up + call + tear-down, summed over the workers) per backend, so
+    that CI shows where its minutes go."""
+    totals: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) not in ("setup", "call", "teardown"):
+                continue
+            node = report.nodeid
+            group = ("browser (SQLite)" if node.startswith("tests/browser/") else
+                     "PostgreSQL" if re.search(r"[\[-]postgresql[\]-]", node) else
+                     "SQLite" if re.search(r"[\[-]sqlite[\]-]", node) else "no database")
+            totals[group] = totals.get(group, 0.0) + report.duration
+            if report.when == "call":
+                counts[group] = counts.get(group, 0) + 1
+    if totals:
+        terminalreporter.write_sep("-", "time in tests per backend (summed over workers)")
+        for group, seconds in sorted(totals.items(), key=lambda kv: -kv[1]):
+            terminalreporter.write_line(f"{group:<18} {counts.get(group, 0):>5} tests {seconds:8.1f} s")

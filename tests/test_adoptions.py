@@ -13,7 +13,8 @@ import copy
 
 import pytest
 
-from tests.test_discussion import DENY, DONE, HIDE, LOGIN, OK, REFUSED, check_response, row, state
+from tests.tables import DENY, DONE, HIDE, LOGIN, OK, REFUSED
+from tests.test_discussion import check_response, row, state
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "other_unit", "pending_unit", "reviewer",
          "curator")

@@ -17,9 +17,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import assert_status_page, mail_messages
-
-OK, DONE, KEPT, LOGIN, DENY, HIDE, REFUSED = 200, "DONE", "KEPT", "LOGIN", 403, 404, "REFUSED"
+from tests.conftest import mail_messages
+from tests.tables import DENY, DONE, HIDE, LOGIN, OK, REFUSED, check_outcome, table_row
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "reviewer", "curator")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",
@@ -97,8 +96,8 @@ def state(app) -> dict:
     """Everything the discussion, moderation and adoption routes could change, read afresh."""
     from sqlalchemy import func, select
 
-    from portal.adoptions.models import AdoptionReport
     from portal.admin.models import AuditEntry
+    from portal.adoptions.models import AdoptionReport
     from portal.discussion.models import Comment, CommentReport
     from portal.extensions import db
     from portal.notifications.models import Notification
@@ -127,20 +126,7 @@ def new_rows(before: dict, after: dict, table: str) -> dict:
 
 
 def check_response(client, response, expected, role=None):
-    page = response.get_data().decode("utf-8", "replace")
-    location = urlsplit(response.headers.get("Location", "")).path
-    if expected == LOGIN:
-        assert (response.status_code, location) == (302, "/auth/login")
-    elif expected in (DONE, KEPT):
-        assert response.status_code == 302, page[:800]
-        assert location and location != "/auth/login"
-        follow = client.get(location).get_data(as_text=True)
-        assert ("flash-success" if expected == DONE else "flash-error") in follow
-    elif expected == REFUSED:
-        assert response.status_code == 422, page[:800]
-        assert 'class="error"' in page or "flash-error" in page
-    else:
-        assert_status_page(response, page, expected)
+    check_outcome(client, response, expected)
 
 
 def run_row(app, client, auth, world, role, method, path, data):
@@ -156,11 +142,7 @@ def run_row(app, client, auth, world, role, method, path, data):
     return ids, before, after, response
 
 
-def row(roles, method, path, *expected, data=None, effect=None):
-    assert len(expected) == len(roles), path
-    if DONE in expected:
-        assert effect is not None, path
-    return pytest.param(method, path, data or {}, dict(zip(roles, expected)), effect, id=f"{method} {path}")
+row = table_row
 
 
 # The permission table ----------------------------------------------------------------------------

@@ -17,13 +17,11 @@ reviewer who has not commented yet; the platform admin is not a reviewer.
 from __future__ import annotations
 
 import copy
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import assert_status_page
+from tests.tables import DENY, DONE, HIDE, LOGIN, OK, check_outcome, table_row
 
-OK, DONE, LOGIN, DENY, HIDE = 200, "DONE", "LOGIN", 403, 404
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "reviewer", "admin")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",
          "reviewer": "点评专家甲", "admin": "平台管理员"}
@@ -33,10 +31,7 @@ GOOD = {"expert-body": "做法扎实，**议事规则**值得推广。", "expert
 
 
 def row(method, path, *expected, data=None, effect=None):
-    assert len(expected) == len(ROLES), path
-    if DONE in expected:
-        assert effect is not None, path
-    return pytest.param(method, path, data or {}, dict(zip(ROLES, expected)), effect, id=f"{method} {path}")
+    return table_row(ROLES, method, path, *expected, data=data, effect=effect)
 
 
 TABLE = [
@@ -152,19 +147,6 @@ def _check_effect(before, after, effect, ids, actor_email, app):
     assert after == expected
 
 
-def _check(client, response, expected):
-    page = response.get_data(as_text=True)
-    location = urlsplit(response.headers.get("Location", "")).path
-    if expected == LOGIN:
-        assert (response.status_code, location) == (302, "/auth/login")
-    elif expected == DONE:
-        assert response.status_code == 302, page[:500]
-        assert location and location != "/auth/login"
-        assert "flash-success" in client.get(location).get_data(as_text=True)
-    else:
-        assert_status_page(response, page, expected)
-
-
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path", "data", "expected", "effect"), TABLE)
 def test_expert_comment_permission_table(app, client, auth, world, role, method, path, data, expected, effect):
@@ -176,7 +158,7 @@ def test_expert_comment_permission_table(app, client, auth, world, role, method,
     response = client.open(url, method=method, data=data)
     after = _state(app)
     outcome = expected[role]
-    _check(client, response, outcome)
+    check_outcome(client, response, outcome)
     if outcome == DONE:
         _check_effect(before, after, effect, ids, world["emails"].get(role), app)
     else:

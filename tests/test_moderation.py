@@ -14,14 +14,8 @@ import copy
 import pytest
 
 from tests.conftest import mail_messages
+from tests.tables import DENY, DONE, HIDE, KEPT, LOGIN, OK, REFUSED
 from tests.test_discussion import (
-    DENY,
-    DONE,
-    HIDE,
-    KEPT,
-    LOGIN,
-    OK,
-    REFUSED,
     ROLES,
     build_world,
     case_page,

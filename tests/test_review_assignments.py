@@ -15,9 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import assert_status_page
-
-OK, DONE, LOGIN, DENY, HIDE, REFUSED = 200, "DONE", "LOGIN", 403, 404, "REFUSED"
+from tests.tables import DENY, DONE, HIDE, LOGIN, OK, REFUSED, check_outcome, table_row
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "assigned", "reviewer", "curator")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",
@@ -29,10 +27,7 @@ RETURN = {"recommendation": "return", "body": "总体可行。", "reasons": "请
 
 
 def row(method, path, *expected, data=None, effect=None):
-    assert len(expected) == len(ROLES), path
-    if DONE in expected:
-        assert effect is not None, path
-    return pytest.param(method, path, data or {}, dict(zip(ROLES, expected)), effect, id=f"{method} {path}")
+    return table_row(ROLES, method, path, *expected, data=data, effect=effect)
 
 
 TABLE = [
@@ -152,19 +147,7 @@ def _check_effect(before, after, effect, ids, data):
 
 
 def _check(client, response, expected):
-    page = response.get_data().decode("utf-8", "replace")
-    location = urlsplit(response.headers.get("Location", "")).path
-    if expected == LOGIN:
-        assert (response.status_code, location) == (302, "/auth/login")
-    elif expected == DONE:
-        assert response.status_code == 302, page[:500]
-        assert location.startswith("/cases/")
-        assert "flash-success" in client.get(location).get_data(as_text=True)
-    elif expected == REFUSED:
-        assert response.status_code == 422, page[:500]
-        assert "flash-error" in page or 'class="error"' in page
-    else:
-        assert_status_page(response, page, expected)
+    check_outcome(client, response, expected, done_prefix="/cases/")
 
 
 @pytest.mark.parametrize("role", ROLES)

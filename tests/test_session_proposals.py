@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import mail_messages
+from tests.tables import DENY, HIDE, LOGIN, OK, table_row
 from tests.test_session_registration import make_session
 
-OK, DENY, HIDE, LOGIN = 200, 403, 404, "LOGIN"
 DONE, KEPT, REFUSED = "DONE", "KEPT", "REFUSED"
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "reviewer", "admin")
@@ -86,8 +86,7 @@ def state(app) -> dict:
 
 
 def row(method, path, *expected, data=None, effect=None):
-    assert len(expected) == len(ROLES), path
-    return pytest.param(method, path, data or {}, dict(zip(ROLES, expected)), effect, id=f"{method} {path}")
+    return table_row(ROLES, method, path, *expected, data=data, effect=effect, effect_required=False)
 
 
 PROPOSE = "/sessions/{upcoming}/proposals/new"

@@ -21,7 +21,6 @@ archived phase a public PDF, a members-only PDF and the minutes.
 from __future__ import annotations
 
 import copy
-import io
 import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
@@ -30,8 +29,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.conftest import mail_messages
+from tests.tables import DENY, DONE, HIDE, KEPT, LOGIN, OK, REFUSED, check_outcome, table_row
 
-OK, DONE, KEPT, REFUSED, LOGIN, DENY, HIDE = 200, "DONE", "KEPT", "REFUSED", "LOGIN", 403, 404
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "reviewer", "admin")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",
          "reviewer": "点评专家甲", "admin": "平台管理员"}
@@ -158,10 +157,7 @@ RECORD_FORM = {"minutes": "改写后的纪要", "participants": "120", "province
 
 
 def row(method, path, *expected, data=None, effect=None):
-    assert len(expected) == len(ROLES), path
-    if DONE in expected:
-        assert effect is not None, path
-    return pytest.param(method, path, data or {}, dict(zip(ROLES, expected)), effect, id=f"{method} {path}")
+    return table_row(ROLES, method, path, *expected, data=data, effect=effect)
 
 
 ADMIN_ONLY_GET = (LOGIN, DENY, DENY, DENY, DENY, OK)
@@ -318,24 +314,7 @@ def check_effect(before, after, effect, ids):
 
 
 def check_response(client, response, expected):
-    page = response.get_data().decode("utf-8", "replace")
-    location = urlsplit(response.headers.get("Location", "")).path
-    if expected == LOGIN:
-        assert (response.status_code, location) == (302, "/auth/login")
-    elif expected in (DONE, KEPT):
-        assert response.status_code == 302, page[:800]
-        assert location and location != "/auth/login"
-        follow = client.get(location).get_data(as_text=True)
-        assert ("flash-success" if expected == DONE else "flash-error") in follow
-    elif expected == REFUSED:
-        assert response.status_code == 422, page[:800]
-        assert 'class="error"' in page or "flash-error" in page
-    else:
-        assert response.status_code == expected, page[:800]
-        if expected == DENY:
-            assert "无权访问" in page
-        elif expected == HIDE:
-            assert "未找到" in page
+    check_outcome(client, response, expected)
 
 
 def fill(value, ids):
