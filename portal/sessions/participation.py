@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
 from flask_babel import format_datetime
@@ -28,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal import permissions
+from portal import permissions, timezones
 from portal.auth.models import User
 from portal.cases.models import Case, CaseStatus
 from portal.errors import NotFound, PermissionDenied, ValidationError
@@ -45,8 +44,8 @@ from portal.sessions.models import (
     SessionStatus,
     SharingSession,
 )
+from portal.timezones import as_shanghai
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_PRESENTER = 100
 MAX_NOTE = 2000
 MAX_REASON = 1000
@@ -264,11 +263,6 @@ def _uid(sharing: SharingSession) -> str:
     return f"sharing-session-{sharing.id}@{host}"
 
 
-def _aware(value: datetime) -> datetime:
-    """A stored naive UTC time as an Asia/Shanghai time."""
-    return value.replace(tzinfo=timezone.utc).astimezone(SHANGHAI)
-
-
 def _location(sharing: SharingSession) -> str:
     label = str(FORMAT_LABELS.get(sharing.format, ""))
     if sharing.venue and label:
@@ -294,8 +288,8 @@ def _vevent(sharing: SharingSession, *, waitlisted: bool = False):
     event = VEvent()
     event.add("uid", _uid(sharing))
     event.add("dtstamp", datetime.now(timezone.utc).replace(microsecond=0))
-    event.add("dtstart", _aware(sharing.starts_at))
-    event.add("dtend", _aware(sharing.ends_at))
+    event.add("dtstart", as_shanghai(sharing.starts_at))
+    event.add("dtend", as_shanghai(sharing.ends_at))
     event.add("summary", sharing.title)
     event.add("description", "\n\n".join(lines))
     location = _location(sharing)
@@ -315,7 +309,7 @@ def _calendar(name: str, events) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", "Asia/Shanghai")
+    calendar.add("x-wr-timezone", timezones.NAME)
     for event in events:
         calendar.add_component(event)
     calendar.add_missing_timezones()

@@ -40,7 +40,6 @@ from portal.sessions.services.common import (
     MAX_MINUTES,
     MAX_OFFSET_SECONDS,
     ROLE_LABELS,
-    SHANGHAI,
     STATUS_LABELS,
 )
 from portal.sessions.services.events import (
@@ -104,13 +103,11 @@ from portal.sessions.services.times import (
     format_offset,
     parse_offset,
     series_label,
-    shanghai_to_utc,
-    utc_to_shanghai,
     watch_url,
 )
+from portal.timezones import shanghai_to_utc, utc_to_shanghai
 
 __all__ = [
-    "SHANGHAI",
     "MAX_INT",
     "MAX_DESCRIPTION",
     "MAX_MINUTES",

@@ -15,7 +15,7 @@ from portal.regions import PROVINCES
 from portal.sessions.models import Registration, RegistrationStatus, SessionStatus, SharingSession
 from portal.sessions.services.common import MAX_MINUTES, _count, _require_manager, _text, _url
 from portal.sessions.services.sessions import lock_session
-from portal.sessions.services.times import utc_to_shanghai
+from portal.timezones import utc_to_shanghai
 
 # Closing and the archive record --------------------------------------------------------------------
 

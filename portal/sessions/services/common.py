@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -13,7 +12,6 @@ from portal.errors import PermissionDenied, ValidationError
 from portal.extensions import db
 from portal.sessions.models import AgendaKind, MaterialKind, SessionFormat, SessionStatus, SpeakerRole
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_INT = 2_147_483_647  # 32-bit INTEGER columns on PostgreSQL
 MAX_DESCRIPTION = 20000
 MAX_MINUTES = 50000

@@ -10,7 +10,7 @@ from portal.cases.models import Theme
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.sessions.models import Event, SessionStatus, SharingSession
-from portal.sessions.services.times import utc_to_shanghai
+from portal.timezones import utc_to_shanghai
 
 # Listings ---------------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Times and numbers: Asia/Shanghai <-> UTC, Chinese numerals, series labels, recording offsets."""
+"""Times and numbers: aware times to stored UTC, Chinese numerals, series labels, recording offsets
+(the Asia/Shanghai conversions live in :mod:`portal.timezones`)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -7,25 +8,9 @@ from flask_babel import gettext as _
 
 from portal.errors import ValidationError
 from portal.sessions.models import AgendaItem, SharingSession
-from portal.sessions.services.common import MAX_OFFSET_SECONDS, SHANGHAI
+from portal.sessions.services.common import MAX_OFFSET_SECONDS
 
 # Times and numbers -----------------------------------------------------------------------------
-
-def shanghai_to_utc(value: datetime | None) -> datetime | None:
-    """A naive Asia/Shanghai wall-clock time (as typed in a form) -> naive UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=SHANGHAI)
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def utc_to_shanghai(value: datetime | None) -> datetime | None:
-    """Naive UTC (as stored) -> naive Asia/Shanghai wall-clock time (for form fields)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc).astimezone(SHANGHAI).replace(tzinfo=None)
-
 
 def _as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is None:
