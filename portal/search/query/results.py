@@ -27,6 +27,7 @@ class Hit:
     province: str
     organization: str
     published_at: object
+    year: str = ""  # Case.year, as indexed
 
 
 @dataclass
@@ -144,4 +145,5 @@ def _hit(stored: dict, terms: list[str]) -> Hit:
         title_html=mark(title, terms) if terms else Markup(escape(title)),
         themes=[t for t in stored.get("theme", "").split(",") if t], province=stored.get("province", ""),
         organization=stored.get("organization", ""), published_at=stored.get("published"),
+        year=stored.get("year", ""),
     )
