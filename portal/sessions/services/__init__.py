@@ -61,6 +61,7 @@ from portal.sessions.services.listings import (
     all_sessions,
     archive_by_year,
     session_themes_in_use,
+    upcoming,
     upcoming_sessions,
 )
 from portal.sessions.services.materials import (
@@ -184,6 +185,7 @@ __all__ = [
     "session_numbers",
     "event_numbers",
     "SessionFilters",
+    "upcoming",
     "upcoming_sessions",
     "archive_by_year",
     "all_sessions",

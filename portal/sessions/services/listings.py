@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, not_, or_, select
+from sqlalchemy.orm import selectinload
 
 from portal.cases.models import Theme
 from portal.extensions import db
@@ -35,21 +36,26 @@ def _filtered(filters: SessionFilters):
     return stmt
 
 
-def upcoming_sessions(filters: SessionFilters | None = None, now: datetime | None = None) -> list[SharingSession]:
-    """Planned sessions that have not started, soonest first."""
+def upcoming(now: datetime | None = None):
+    """The one rule for an upcoming session, as an SQL condition: planned and not over yet
+    (ends at or after ``now``). A session in progress is still upcoming: it stays under 即将举行
+    on /sessions and in the calendar feed until it ends. (Registering, cancelling and proposing
+    cases close earlier, when it starts: see participation.not_started.)"""
     now = now or utcnow()
-    stmt = _filtered(filters or SessionFilters()).where(
-        SharingSession.status == SessionStatus.PLANNED, SharingSession.starts_at >= now)
+    return and_(SharingSession.status == SessionStatus.PLANNED, SharingSession.ends_at >= now)
+
+
+def upcoming_sessions(filters: SessionFilters | None = None, now: datetime | None = None) -> list[SharingSession]:
+    """Upcoming sessions (:func:`upcoming`), soonest first: the /sessions list and the calendar feed."""
+    stmt = _filtered(filters or SessionFilters()).where(upcoming(now)).options(selectinload(SharingSession.event))
     return list(db.session.scalars(stmt.order_by(SharingSession.starts_at, SharingSession.id)))
 
 
 def archive_by_year(filters: SessionFilters | None = None,
                     now: datetime | None = None) -> list[tuple[int, list[SharingSession]]]:
-    """Every other session (held, archived, or planned but already begun), newest first,
+    """Every other session (held, archived, or planned but already over), newest first,
     grouped by the year (Asia/Shanghai) it took place."""
-    now = now or utcnow()
-    stmt = _filtered(filters or SessionFilters()).where(
-        or_(SharingSession.status != SessionStatus.PLANNED, SharingSession.starts_at < now))
+    stmt = _filtered(filters or SessionFilters()).where(not_(upcoming(now)))
     groups: dict[int, list[SharingSession]] = {}
     for session in db.session.scalars(stmt.order_by(SharingSession.starts_at.desc(), SharingSession.id.desc())):
         groups.setdefault(utc_to_shanghai(session.starts_at).year, []).append(session)
