@@ -45,6 +45,7 @@ from portal.sessions.models import (
     SharingSession,
 )
 from portal.timezones import as_shanghai
+from portal.urls import site_path
 
 MAX_PRESENTER = 100
 MAX_NOTE = 2000
@@ -76,8 +77,7 @@ def get_session(session_id: int) -> SharingSession:
 
 
 def session_path(sharing: SharingSession) -> str:
-    # A plain path: services also run outside a request (CLI, demo data).
-    return f"/sessions/{sharing.id}"
+    return site_path("sessions.show", session_id=sharing.id)
 
 
 def _when(sharing: SharingSession) -> str:
