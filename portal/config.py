@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from portal import timezones
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 #: Environment variables read by :func:`load_environment`, mapped to config keys.
@@ -81,7 +83,7 @@ def defaults(instance: Path) -> dict:
         "MAX_UPLOAD_MB": 20,
         "TRUSTED_PROXIES": 0,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_DEFAULT_TIMEZONE": timezones.NAME,
         "LANGUAGES": {"zh_CN": "简体中文", "en": "English"},
         "SESSION_COOKIE_SECURE": None,  # None: decided in finalize()
         "SESSION_COOKIE_HTTPONLY": True,

@@ -13,6 +13,7 @@ from portal.auth.services import get_user_by_email, register_user
 from portal.extensions import db
 from portal.models_base import utcnow
 from portal.orgs.models import Membership, Organization, OrgRole, OrgStatus
+from portal.timezones import shanghai_to_utc
 
 DEMO_PASSWORD = "demo-password-2026"
 
@@ -358,7 +359,6 @@ def _seed_sessions(curator: User) -> bool:
     """The two-phase national sharing event and a numbered series, linked to the demo cases and
     demo experts. Runs once: skipped when any event exists."""
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
     from portal.cases.models import Case, Theme
     from portal.reviews.models import ExpertComment
@@ -367,10 +367,9 @@ def _seed_sessions(curator: User) -> bool:
 
     if db.session.scalar(select(Event.id).limit(1)) is not None:
         return False
-    shanghai, utc = ZoneInfo("Asia/Shanghai"), ZoneInfo("UTC")
 
     def at(parts) -> datetime:
-        return datetime(*parts, tzinfo=shanghai).astimezone(utc).replace(tzinfo=None)
+        return shanghai_to_utc(datetime(*parts))
 
     def case(external_id):
         return db.session.scalar(select(Case).where(Case.external_id == external_id))

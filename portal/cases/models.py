@@ -3,13 +3,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import (CheckConstraint, Column, Date, ForeignKey, String, Table, Text, UniqueConstraint, and_, case,
+                        extract)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.auth.models import User
 from portal.extensions import db
 from portal.models_base import at_least, one_of, utcnow
 from portal.orgs.models import Organization
+from portal.timezones import utc_to_shanghai
 
 
 class CaseStatus(StrEnum):
@@ -135,10 +138,24 @@ class Case(db.Model):
     def is_published(self) -> bool:
         return self.status == CaseStatus.PUBLISHED
 
-    @property
+    @hybrid_property
     def year(self) -> int | None:
-        when = self.started_on or (self.published_at.date() if self.published_at else None)
-        return when.year if when else None
+        """The year of a case: the year the practice started; only when no start date is recorded,
+        the year (Asia/Shanghai) it was published. Shown and filtered on by /cases and /search."""
+        if self.started_on is not None:
+            return self.started_on.year
+        return utc_to_shanghai(self.published_at).year if self.published_at is not None else None
+
+    @year.inplace.expression
+    @classmethod
+    def _year_expression(cls):
+        """The same rule in SQL (``Case.year == 2023``). published_at is naive UTC and Asia/Shanghai
+        is UTC+8 all year (no daylight saving): from 16:00 UTC on 31 December it is the next year."""
+        published = cls.published_at
+        new_year_in_shanghai = and_(extract("month", published) == 12, extract("day", published) == 31,
+                                    extract("hour", published) >= 16)
+        return case((cls.started_on.is_not(None), extract("year", cls.started_on)),
+                    else_=extract("year", published) + case((new_year_in_shanghai, 1), else_=0))
 
     @property
     def region(self) -> str:

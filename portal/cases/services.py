@@ -11,7 +11,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import extract, func, select, update
+from sqlalchemy import func, select, update
 
 from portal import permissions, storage, uploads
 from portal.admin import audit
@@ -560,7 +560,7 @@ def list_published(filters: CaseFilters, page: int = 1, per_page: int = 12):
     if filters.community_type:
         stmt = stmt.where(Case.community_type == filters.community_type)
     if filters.year:
-        stmt = stmt.where(extract("year", Case.started_on) == filters.year)
+        stmt = stmt.where(Case.year == filters.year)
     if filters.org:
         stmt = stmt.where(Case.org_id == filters.org)
     if filters.featured:
@@ -572,7 +572,7 @@ def list_published(filters: CaseFilters, page: int = 1, per_page: int = 12):
 
 def published_years() -> list[int]:
     rows = db.session.execute(
-        select(extract("year", Case.started_on)).where(Case.status == S.PUBLISHED, Case.started_on.is_not(None))
+        select(Case.year).where(Case.status == S.PUBLISHED, Case.year.is_not(None))
         .distinct())
     return sorted({int(r[0]) for r in rows}, reverse=True)
 

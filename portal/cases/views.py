@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -291,14 +291,8 @@ def inline_image(stored_name: str):
 
 
 def _send(attachment, inline: bool):
-    path = uploads.path_for(attachment.stored_name, upload_dir())
-    if not path.exists():
-        abort(404)
-    response = send_file(path, mimetype=attachment.mime, as_attachment=not inline,
-                         download_name=attachment.original_name, max_age=3600)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return uploads.send_stored(attachment.stored_name, upload_dir(), mimetype=attachment.mime, inline=inline,
+                               download_name=attachment.original_name)
 
 
 @bp.route("/cases/import", methods=["GET", "POST"])

@@ -39,6 +39,7 @@ from portal.models_base import utcnow
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.text import render_markdown
+from portal.urls import site_path
 
 S = CommentStatus
 MAX_BODY = 2000
@@ -53,7 +54,7 @@ def _config(key: str):
 
 
 def _case_url(comment: Comment) -> str:
-    return f"/cases/{comment.case_id}#comment-{comment.id}"
+    return site_path("cases.show", case_id=comment.case_id) + f"#comment-{comment.id}"
 
 
 def _excerpt(text: str, size: int = 60) -> str:

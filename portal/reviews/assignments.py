@@ -9,15 +9,14 @@ unit's name) and ``hide_reviewer`` (the unit sees "匿名专家" instead of the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from flask import current_app, g
+from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from portal import permissions
+from portal import permissions, timezones
 from portal.admin import audit
 from portal.auth.models import ReviewerProfile, User
 from portal.cases.models import Case, CaseStatus
@@ -40,7 +39,7 @@ STATUS_LABELS = {AssignmentStatus.PENDING: _l("待点评"), AssignmentStatus.REV
 
 def today() -> date:
     """Today in the platform's time zone (due dates are calendar days there)."""
-    return datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    return timezones.today()
 
 
 def is_overdue(assignment: ReviewAssignment) -> bool:

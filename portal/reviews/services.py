@@ -22,6 +22,7 @@ from portal.reviews.models import (
     RubricDimension,
     UnitResponse,
 )
+from portal.urls import site_path
 
 MAX_BODY = 5000
 MAX_NOTE = 300
@@ -228,7 +229,7 @@ def _notify_unit(actor, case: Case, comment: ExpertComment) -> None:
     from portal.notifications.services import notify
 
     text = _("点评专家%(name)s对贵单位的案例“%(title)s”发表了专家点评。", name=actor.display_name, title=case.title)
-    url = f"/cases/{case.id}#expert-comment-{comment.id}"  # also built outside a request (CLI, imports)
+    url = site_path("cases.show", case_id=case.id) + f"#expert-comment-{comment.id}"
     notify(_unit_members(case), Kind.EXPERT_COMMENT, text, url, actor=actor,
            email_subject=_("案例“%(title)s”有新的专家点评", title=case.title[:60]),
            email_body=text + "\n\n" + _("贵单位可以在案例页面对这条点评作出一次公开回应。"))

@@ -1,5 +1,5 @@
 """Expert directory and expert commentary (专家点评), unit responses (回应) and the rubric admin."""
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -76,14 +76,8 @@ def _edit_profile(user_id: int):
 def photo(stored_name: str):
     """An expert's photo, inline, as an image only (same safe headers as case images)."""
     services.photo_by_stored_name(stored_name)
-    path = uploads.path_for(stored_name, upload_dir())
-    if not path.exists():
-        abort(404)
     mime = "image/png" if stored_name.endswith(".png") else "image/jpeg"
-    response = send_file(path, mimetype=mime, as_attachment=False, max_age=3600)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return uploads.send_stored(stored_name, upload_dir(), mimetype=mime, inline=True)
 
 
 # Expert comments --------------------------------------------------------------------------------

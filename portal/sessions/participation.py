@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request
 from flask_babel import format_datetime
@@ -28,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal import permissions
+from portal import permissions, timezones
 from portal.auth.models import User
 from portal.cases.models import Case, CaseStatus
 from portal.errors import NotFound, PermissionDenied, ValidationError
@@ -45,8 +44,9 @@ from portal.sessions.models import (
     SessionStatus,
     SharingSession,
 )
+from portal.timezones import as_shanghai
+from portal.urls import site_path
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_PRESENTER = 100
 MAX_NOTE = 2000
 MAX_REASON = 1000
@@ -77,8 +77,7 @@ def get_session(session_id: int) -> SharingSession:
 
 
 def session_path(sharing: SharingSession) -> str:
-    # A plain path: services also run outside a request (CLI, demo data).
-    return f"/sessions/{sharing.id}"
+    return site_path("sessions.show", session_id=sharing.id)
 
 
 def _when(sharing: SharingSession) -> str:
@@ -115,7 +114,9 @@ def lock_session(sharing: SharingSession) -> SharingSession:
 
 # Registration ----------------------------------------------------------------------------------
 
-def is_upcoming(sharing: SharingSession) -> bool:
+def not_started(sharing: SharingSession) -> bool:
+    """Planned and not started: until then people may register, cancel and propose cases. (It
+    stays *upcoming*, listed and in the calendar feed, until it ends: services.upcoming.)"""
     return sharing.status == SessionStatus.PLANNED and sharing.starts_at > utcnow()
 
 
@@ -190,7 +191,7 @@ def cancel(user, sharing: SharingSession) -> list[Registration]:
     existing = registration_of(user, sharing)
     if existing is None or existing.status not in ACTIVE:
         raise ValidationError(_("您没有报名本场分享会，无需取消。"))
-    if not is_upcoming(sharing):
+    if not not_started(sharing):
         raise ValidationError(_("本场分享会已经开始或结束，不能再取消报名。"))
     was_registered = existing.status == RegistrationStatus.REGISTERED
     existing.status = RegistrationStatus.CANCELLED
@@ -203,7 +204,7 @@ def fill_seats(sharing: SharingSession, actor=None) -> list[Registration]:
     """Promote waitlisted registrants, oldest first, into the free seats of an upcoming session
     and tell each of them. Call with the session locked (lock_session); the sessions service may
     call it after raising the capacity. Returns the promoted registrations."""
-    if not is_upcoming(sharing):
+    if not not_started(sharing):
         return []
     left = seats_left(sharing)
     query = (select(Registration).where(Registration.session_id == sharing.id,
@@ -264,11 +265,6 @@ def _uid(sharing: SharingSession) -> str:
     return f"sharing-session-{sharing.id}@{host}"
 
 
-def _aware(value: datetime) -> datetime:
-    """A stored naive UTC time as an Asia/Shanghai time."""
-    return value.replace(tzinfo=timezone.utc).astimezone(SHANGHAI)
-
-
 def _location(sharing: SharingSession) -> str:
     label = str(FORMAT_LABELS.get(sharing.format, ""))
     if sharing.venue and label:
@@ -294,8 +290,8 @@ def _vevent(sharing: SharingSession, *, waitlisted: bool = False):
     event = VEvent()
     event.add("uid", _uid(sharing))
     event.add("dtstamp", datetime.now(timezone.utc).replace(microsecond=0))
-    event.add("dtstart", _aware(sharing.starts_at))
-    event.add("dtend", _aware(sharing.ends_at))
+    event.add("dtstart", as_shanghai(sharing.starts_at))
+    event.add("dtend", as_shanghai(sharing.ends_at))
     event.add("summary", sharing.title)
     event.add("description", "\n\n".join(lines))
     location = _location(sharing)
@@ -315,7 +311,7 @@ def _calendar(name: str, events) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     calendar.add("x-wr-calname", name)
-    calendar.add("x-wr-timezone", "Asia/Shanghai")
+    calendar.add("x-wr-timezone", timezones.NAME)
     for event in events:
         calendar.add_component(event)
     calendar.add_missing_timezones()
@@ -331,16 +327,10 @@ def session_calendar(user, sharing: SharingSession) -> bytes:
     return _calendar(sharing.title, [_vevent(sharing, waitlisted=waitlisted)])
 
 
-def upcoming_sessions() -> list[SharingSession]:
-    """Planned sessions that have not ended yet, soonest first."""
-    return list(db.session.scalars(
-        select(SharingSession).where(SharingSession.status == SessionStatus.PLANNED,
-                                     SharingSession.ends_at >= utcnow())
-        .order_by(SharingSession.starts_at, SharingSession.id).options(selectinload(SharingSession.event))))
-
-
 def upcoming_calendar() -> bytes:
     """The public feed of every upcoming session."""
+    from portal.sessions.services import upcoming_sessions
+
     return _calendar(_("社区治理案例共享平台 · 近期分享会"), [_vevent(s) for s in upcoming_sessions()])
 
 
@@ -382,7 +372,9 @@ def sessions_open_to(user, case: Case) -> list[tuple[SharingSession, CaseProposa
     """For the case page's "推荐到分享会": upcoming sessions, each with this case's proposal if any."""
     if not permissions.can_offer_case_to_sessions(user, case):
         raise PermissionDenied(_("只有本单位成员可以把已发布的案例推荐到分享会。"))
-    sessions = [s for s in upcoming_sessions() if is_upcoming(s)]
+    from portal.sessions.services import upcoming_sessions
+
+    sessions = [s for s in upcoming_sessions() if not_started(s)]
     proposals = {p.session_id: p for p in db.session.scalars(
         select(CaseProposal).where(CaseProposal.case_id == case.id))}
     return [(s, proposals.get(s.id)) for s in sessions]
@@ -395,7 +387,7 @@ def require_may_propose(user, sharing: SharingSession) -> list:
     units = proposal_units(user)
     if not units:
         raise PermissionDenied(_("只有已认证成员单位的成员可以推荐案例。"))
-    if not is_upcoming(sharing):
+    if not not_started(sharing):
         raise ValidationError(_("只能为尚未举行的分享会推荐案例，本场分享会已经开始或结束。"))
     return units
 
@@ -595,7 +587,7 @@ def session_panel(user, session) -> dict:
         waitlisted_count=count(sharing, RegistrationStatus.WAITLISTED),
         capacity=sharing.capacity, seats_left=seats_left(sharing), refusal=refusal,
         can_register=reg is None and refusal is None,
-        can_cancel=reg is not None and is_upcoming(sharing),
+        can_cancel=reg is not None and not_started(sharing),
         can_download_calendar=permissions.can_download_session_calendar(user, sharing),
         can_see_registrations=admin,
         can_propose=permissions.can_propose_case(user, sharing),

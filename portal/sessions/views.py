@@ -1,7 +1,7 @@
 """The session archive: public pages (/sessions, /sessions/<id>, /events/<id>, /series/<id>) and
 the platform admins' pages for events, series, sessions, people, running order, materials and
 closing a session. Registration and proposals live in portal.sessions.participation."""
-from flask import Blueprint, abort, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -105,14 +105,9 @@ def material(session_id: int, material_id: int):
     if found.members_only and not current_user.is_authenticated and found.stored_name:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     found = services.material_for_download(current_user, session, material_id)
-    path = uploads.path_for(found.stored_name, upload_dir())
-    if not path.exists():
-        abort(404)
     inline = found.file_kind in uploads.IMAGE_KINDS and request.args.get("inline") == "1"
-    response = send_file(path, mimetype=found.mime, as_attachment=not inline,
-                         download_name=found.original_name or found.title, max_age=3600)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response = uploads.send_stored(found.stored_name, upload_dir(), mimetype=found.mime, inline=inline,
+                                   download_name=found.original_name or found.title)
     if found.members_only:
         response.headers["Cache-Control"] = "private, max-age=3600"
     return response

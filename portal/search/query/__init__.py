@@ -1,0 +1,48 @@
+"""Searching: user query syntax -> Whoosh query, facets, highlights, similar cases.
+
+Syntax: words are ANDed; "quoted phrases"; -word excludes; OR between two items makes them
+alternatives. Wildcards are not supported (they are removed), and the work per query is
+bounded (query length, number of terms, pages).
+"""
+from __future__ import annotations
+
+from portal.search.query.highlights import best_passages, highlight_terms, mark
+from portal.search.query.matching import _lexicon
+from portal.search.query.parsing import (
+    MAX_CLAUSES,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    MAX_QUERY_CHARS,
+    SHORT_CJK,
+    Clause,
+    ParsedQuery,
+    QueryError,
+    clean,
+    parse,
+)
+from portal.search.query.results import Hit, SearchResult, search
+from portal.search.query.searchers import _reset_for_tests, warm
+from portal.search.query.similar import similar
+
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "MAX_CLAUSES",
+    "MAX_PAGE",
+    "MAX_PER_PAGE",
+    "SHORT_CJK",
+    "QueryError",
+    "Clause",
+    "ParsedQuery",
+    "clean",
+    "parse",
+    "_lexicon",
+    "warm",
+    "_reset_for_tests",
+    "Hit",
+    "SearchResult",
+    "search",
+    "highlight_terms",
+    "mark",
+    "best_passages",
+    "similar",
+]

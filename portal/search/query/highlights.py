@@ -1,0 +1,83 @@
+"""Highlights: the words to mark and the best passages of a text."""
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from portal.search import synonyms
+from portal.search.analysis import fold, segment
+from portal.search.query.parsing import ParsedQuery
+
+# Highlights -------------------------------------------------------------------------------------
+
+def highlight_terms(parsed: ParsedQuery) -> list[str]:
+    """Strings to mark in snippets: the words as typed, their synonyms and their segmented parts."""
+    terms: set[str] = set()
+    for text in parsed.positive_texts():
+        for variant in synonyms.expand(text):
+            compact = variant.strip()
+            if compact:
+                terms.add(compact.lower())
+            for term, _p, _s, _e in segment(variant, search=False):
+                # Single characters from splitting a longer word would light up everywhere.
+                if len(term) > 1 or len(compact) == 1:
+                    terms.add(term)
+    return sorted(terms, key=len, reverse=True)
+
+
+def _spans(text_lower: str, terms: list[str]) -> list[tuple[int, int]]:
+    spans = []
+    for term in terms:
+        start = text_lower.find(term)
+        while start != -1 and len(spans) < 200:
+            spans.append((start, start + len(term)))
+            start = text_lower.find(term, start + len(term))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def mark(text: str, terms: list[str], spans: list[tuple[int, int]] | None = None) -> Markup:
+    spans = _spans(fold(text).lower(), terms) if spans is None else spans
+    out, last = [], 0
+    for s, e in spans:
+        out.append(escape(text[last:s]))
+        out.append(Markup("<mark>%s</mark>") % text[s:e])
+        last = e
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def best_passages(text: str, terms: list[str], width: int = 90, count: int = 2) -> list[Markup]:
+    """The windows of ``text`` with the most distinct matched terms (not just the first lines)."""
+    if not text:
+        return []
+    lowered = fold(text).lower()
+    spans = _spans(lowered, terms)
+    if not spans:
+        return []
+    candidates = []
+    for i, (s, _e) in enumerate(spans):
+        start = max(0, s - width // 4)
+        end = min(len(text), start + width)
+        inside = [(a, b) for a, b in spans[i:] if b <= end]
+        distinct = len({lowered[a:b] for a, b in inside})
+        candidates.append((distinct, len(inside), -start, start, end, inside))
+    candidates.sort(reverse=True)
+    chosen, used = [], []
+    for _d, _n, _neg, start, end, inside in candidates:
+        if any(not (end <= u0 or start >= u1) for u0, u1 in used):
+            continue
+        used.append((start, end))
+        local = [(a - start, b - start) for a, b in inside]
+        snippet = mark(text[start:end], terms, local)
+        prefix = "…" if start > 0 else ""
+        suffix = "…" if end < len(text) else ""
+        chosen.append(Markup(prefix) + snippet + Markup(suffix))
+        if len(chosen) == count:
+            break
+    return chosen

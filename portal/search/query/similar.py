@@ -1,0 +1,28 @@
+"""Similar cases: published cases sharing a case's most distinctive terms."""
+from __future__ import annotations
+
+from whoosh import query as Q
+
+from portal.search.query.results import Hit, _hit
+from portal.search.query.searchers import _searchers
+from portal.search.schema import TEXT_FIELD
+
+# Similar cases ---------------------------------------------------------------------------------
+
+def similar(case_id: int, limit: int = 5) -> list[Hit]:
+    """Published cases sharing the case's most distinctive terms (not just its themes)."""
+    with _searchers.lock:
+        searcher = _searchers.get()
+        docnum = searcher.document_number(id=str(case_id))
+        if docnum is None:
+            return []
+        stored = searcher.stored_fields(docnum)
+        text = " ".join([stored.get("title", "")] * 2 + [stored.get("summary", ""), stored.get("body", "")])
+        field = TEXT_FIELD if TEXT_FIELD in searcher.schema else "body"
+        keys = searcher.key_terms_from_text(field, text, numterms=12)
+        if not keys:
+            return []
+        q = Q.Or([Q.Term(field, word, boost=weight) for word, weight in keys]
+                 + [Q.Term("theme", t) for t in stored.get("theme", "").split(",") if t])
+        results = searcher.search(q, limit=limit + 1, mask=Q.Term("id", str(case_id)))
+        return [_hit(h.fields(), []) for h in results][:limit]

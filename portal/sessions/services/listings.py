@@ -1,0 +1,73 @@
+"""The archive listings: upcoming sessions, the archive by year, admin lists."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, not_, or_, select
+from sqlalchemy.orm import selectinload
+
+from portal.cases.models import Theme
+from portal.extensions import db
+from portal.models_base import utcnow
+from portal.sessions.models import Event, SessionStatus, SharingSession
+from portal.timezones import utc_to_shanghai
+
+# Listings ---------------------------------------------------------------------------------------
+
+@dataclass
+class SessionFilters:
+    q: str = ""
+    theme: int | None = None
+
+
+def _filtered(filters: SessionFilters):
+    stmt = select(SharingSession)
+    if filters.theme:
+        stmt = stmt.where(or_(SharingSession.themes.any(Theme.id == filters.theme),
+                              SharingSession.event.has(Event.themes.any(Theme.id == filters.theme))))
+    q = (filters.q or "").strip()[:100]
+    if q:
+        from portal.sessions.search import condition  # the site search's syntax and synonyms
+
+        where = condition(q)
+        if where is not None:
+            stmt = stmt.where(where)
+    return stmt
+
+
+def upcoming(now: datetime | None = None):
+    """The one rule for an upcoming session, as an SQL condition: planned and not over yet
+    (ends at or after ``now``). A session in progress is still upcoming: it stays under 即将举行
+    on /sessions and in the calendar feed until it ends. (Registering, cancelling and proposing
+    cases close earlier, when it starts: see participation.not_started.)"""
+    now = now or utcnow()
+    return and_(SharingSession.status == SessionStatus.PLANNED, SharingSession.ends_at >= now)
+
+
+def upcoming_sessions(filters: SessionFilters | None = None, now: datetime | None = None) -> list[SharingSession]:
+    """Upcoming sessions (:func:`upcoming`), soonest first: the /sessions list and the calendar feed."""
+    stmt = _filtered(filters or SessionFilters()).where(upcoming(now)).options(selectinload(SharingSession.event))
+    return list(db.session.scalars(stmt.order_by(SharingSession.starts_at, SharingSession.id)))
+
+
+def archive_by_year(filters: SessionFilters | None = None,
+                    now: datetime | None = None) -> list[tuple[int, list[SharingSession]]]:
+    """Every other session (held, archived, or planned but already over), newest first,
+    grouped by the year (Asia/Shanghai) it took place."""
+    stmt = _filtered(filters or SessionFilters()).where(not_(upcoming(now)))
+    groups: dict[int, list[SharingSession]] = {}
+    for session in db.session.scalars(stmt.order_by(SharingSession.starts_at.desc(), SharingSession.id.desc())):
+        groups.setdefault(utc_to_shanghai(session.starts_at).year, []).append(session)
+    return list(groups.items())
+
+
+def all_sessions() -> list[SharingSession]:
+    """For the admin list: newest first."""
+    return list(db.session.scalars(select(SharingSession).order_by(SharingSession.starts_at.desc(),
+                                                                   SharingSession.id.desc())))
+
+
+def session_themes_in_use() -> list[Theme]:
+    """Themes worth offering in the /sessions filter: active ones."""
+    return list(db.session.scalars(select(Theme).where(Theme.retired.is_(False)).order_by(Theme.position, Theme.id)))
