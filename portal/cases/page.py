@@ -5,9 +5,11 @@ the page after refusing one of its forms. When its blueprint is registered on th
 (``bp.record_once``), a feature registers:
 
 * a **panel**, a section below the case text: ``build(case, user)`` returns the variables of the
-  feature's own partial template, or ``None`` when the panel has nothing for this user.
+  feature's own partial template, or ``None`` when the panel has nothing for this user;
+* an **action**, a button in the page header: ``build(case, user)`` returns a :class:`CaseAction`
+  or ``None``.
 
-Panels are shown in ascending ``order``. Registrations live on the app, so each app
+Panels and actions are shown in ascending ``order``. Registrations live on the app, so each app
 the factory builds has its own.
 """
 from __future__ import annotations
@@ -35,8 +37,22 @@ class _Panel:
     build: PanelBuilder
 
 
+@dataclass(frozen=True)
+class CaseAction:
+    """A link in the case page header, e.g. "推荐到分享会"."""
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class _Action:
+    name: str
+    order: int
+    build: Callable[..., CaseAction | None]
+
+
 def _registry(app: Flask) -> dict:
-    return app.extensions.setdefault("case_page", {"panels": {}})
+    return app.extensions.setdefault("case_page", {"panels": {}, "actions": {}})
 
 
 def register_panel(app: Flask, name: str, *, order: int, template: str, build: PanelBuilder) -> None:
@@ -47,6 +63,14 @@ def register_panel(app: Flask, name: str, *, order: int, template: str, build: P
     panels[name] = _Panel(name, order, template, build)
 
 
+def register_action(app: Flask, name: str, *, order: int, build: Callable[..., CaseAction | None]) -> None:
+    """Show the :class:`CaseAction` that ``build(case, user)`` returns in the case page header."""
+    actions = _registry(app)["actions"]
+    if name in actions:
+        raise ValueError(f"case page action {name!r} is already registered")
+    actions[name] = _Action(name, order, build)
+
+
 def render_case_page(case, forms: Mapping[str, Mapping[str, object]] | None = None) -> str:
     """The case page for the current user.
 
@@ -55,7 +79,7 @@ def render_case_page(case, forms: Mapping[str, Mapping[str, object]] | None = No
     return render_template("cases/show.html", case=case, actions=services.allowed_actions(current_user, case),
                            transition_form=TransitionForm(formdata=None), action_form=ActionForm(formdata=None),
                            hide_unit=permissions.is_unit_hidden_from(current_user, case),
-                           similar=_similar(case),
+                           header_actions=_header_actions(case, current_user), similar=_similar(case),
                            panels=_panels(case, current_user, forms))
 
 
@@ -76,6 +100,12 @@ def _panels(case, user, forms: Mapping[str, Mapping[str, object]] | None = None)
                 context[key] = form
         out.append(Markup(render_template(panel.template, case=case, **context)))
     return out
+
+
+def _header_actions(case, user) -> list[CaseAction]:
+    """The registered header actions this user may take on the case, in order."""
+    actions = sorted(_registry(current_app)["actions"].values(), key=lambda a: (a.order, a.name))
+    return [action for a in actions if (action := a.build(case, user)) is not None]
 
 
 def _similar(case) -> list:
