@@ -7,10 +7,17 @@ from portal.adoptions import models  # noqa: F401 - registers the tables
 from portal.adoptions import services
 from portal.adoptions.forms import AdoptionForm
 from portal.adoptions.models import AdoptionReport
+from portal.cases import page as case_page
 from portal.extensions import db
 from portal.web import FAILED, run_action, run_form_action
 
 bp = Blueprint("adoptions", __name__)
+
+
+@bp.record_once
+def _add_to_case_page(state):
+    case_page.register_panel(state.app, "adoptions", order=40, template="adoptions/_case_panel.html",
+                             build=lambda case, user: services.case_panel(user, case))
 
 
 @bp.route("/cases/<int:case_id>/adoption", methods=["GET", "POST"])

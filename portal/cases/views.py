@@ -1,9 +1,9 @@
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import permissions, uploads
-from portal.cases import history, services
+from portal.cases import history, page, services
 from portal.cases.forms import CaseForm, TransitionForm, UploadForm
 from portal.cases.models import Case, CommunityType
 from portal.errors import PermissionDenied, ValidationError
@@ -67,36 +67,7 @@ def show(case_id: int):
     if case.is_published and not permissions.is_case_unit_member(current_user, case):
         services.record_view(case)
         db.session.commit()
-    return render_template("cases/show.html", case=case, actions=services.allowed_actions(current_user, case),
-                           transition_form=TransitionForm(), action_form=ActionForm(), similar=_similar(case),
-                           **_panels(case))
-
-
-def _panels(case: Case) -> dict:
-    """Template variables of the features shown on a case page (each checks permissions)."""
-    from portal.adoptions.services import case_panel as adoptions
-    from portal.discussion.services import case_panel as discussion
-    from portal.reviews.assignments import case_panel as assignments
-    from portal.reviews.services import case_panel as expert_comments
-    from portal.sessions.services import case_sessions_panel as sessions
-
-    out: dict = {}
-    for panel in (expert_comments, assignments, adoptions, discussion, sessions):
-        out.update(panel(current_user, case))
-    return out
-
-
-def _similar(case: Case) -> list:
-    """Similar published cases from the search index; the page still works if the index is unavailable."""
-    if not case.is_published:
-        return []
-    from portal.search.query import similar
-
-    try:
-        return similar(case.id)
-    except Exception:  # noqa: BLE001 - an index problem must not break the case page
-        current_app.logger.exception("similar cases unavailable for case %s", case.id)
-        return []
+    return page.render_case_page(case)
 
 
 def _case_data(form: CaseForm) -> services.CaseData:

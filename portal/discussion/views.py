@@ -5,6 +5,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 
 from portal import permissions
+from portal.cases import page as case_page
 from portal.discussion import models  # noqa: F401 - registers the tables
 from portal.discussion import services
 from portal.discussion.forms import CommentForm, ModerationForm, ReportForm
@@ -15,6 +16,12 @@ from portal.forms import apply_service_error
 from portal.web import run_action
 
 bp = Blueprint("discussion", __name__)
+
+
+@bp.record_once
+def _add_to_case_page(state):
+    case_page.register_panel(state.app, "discussion", order=50, template="discussion/_case_panel.html",
+                             build=lambda case, user: services.case_panel(user, case))
 
 
 def _poster_key() -> str:

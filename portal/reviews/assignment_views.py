@@ -1,15 +1,21 @@
 """Review assignments, internal reviews and the 待点评 queue."""
-from flask import Blueprint, g, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal.cases import page as case_page
 from portal.cases import services as case_services
-from portal.forms import ActionForm
 from portal.reviews import assignments as services
 from portal.reviews.assignment_forms import AssignReviewerForm, InternalReviewForm
 from portal.web import FAILED, run_action, run_form_action
 
 bp = Blueprint("assignments", __name__)
+
+
+@bp.record_once
+def _add_to_case_page(state):
+    case_page.register_panel(state.app, "review-assignments", order=20, template="reviews/_assignments_panel.html",
+                             build=lambda case, user: services.case_panel(user, case))
 
 
 @bp.route("/review/queue")
@@ -20,13 +26,7 @@ def queue():
 
 def _case_page(case, **failed_forms):
     """The case page again, with the refused form showing what was typed and why it was refused."""
-    from portal.cases.forms import TransitionForm
-    from portal.cases.views import _panels, _similar
-
-    g.assignment_forms = failed_forms
-    return render_template("cases/show.html", case=case, actions=case_services.allowed_actions(current_user, case),
-                           transition_form=TransitionForm(formdata=None), action_form=ActionForm(formdata=None),
-                           similar=_similar(case), **_panels(case)), 422
+    return case_page.render_case_page(case, forms={"review-assignments": failed_forms}), 422
 
 
 @bp.route("/cases/<int:case_id>/assignments", methods=["POST"])
@@ -41,7 +41,7 @@ def assign(case_id: int):
             hide_unit=form.hide_unit.data, hide_reviewer=form.hide_reviewer.data), _("已指派点评专家，并已通知对方。"))
         if result is not FAILED:
             return redirect(url_for("cases.show", case_id=case.id) + "#review-assignments")
-    return _case_page(case, assign=form)
+    return _case_page(case, assign_form=form)
 
 
 @bp.route("/cases/<int:case_id>/assignments/<int:assignment_id>/cancel", methods=["POST"])
@@ -66,4 +66,4 @@ def internal_review(case_id: int):
             _("内部评审意见已保存。审核人和发布单位可以看到。"))
         if result is not FAILED:
             return redirect(url_for("cases.show", case_id=case.id) + "#internal-review")
-    return _case_page(case, review=form)
+    return _case_page(case, internal_review_form=form)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -258,9 +257,7 @@ def _rows(viewer, assignments: list[ReviewAssignment]) -> list[ReviewRow]:
 
 def case_panel(user, case) -> dict:
     """Template variables for the case page (review assignments and internal reviews)."""
-    failed = g.get("assignment_forms", {})  # forms that a refused POST re-renders with their errors
-    out: dict = {"hide_unit": permissions.is_unit_hidden_from(user, case),
-                 "recommendation_labels": RECOMMENDATION_LABELS, "assignment_status_labels": STATUS_LABELS}
+    out: dict = {"recommendation_labels": RECOMMENDATION_LABELS, "assignment_status_labels": STATUS_LABELS}
     if not getattr(user, "is_authenticated", False):
         return out
     assignments = None
@@ -269,8 +266,7 @@ def case_panel(user, case) -> dict:
         out["curator_assignments"] = _rows(user, assignments)
         out["assignment_cancel_form"] = ActionForm(formdata=None)
         if permissions.can_assign_reviewers(user, case):
-            out["assign_form"] = failed.get("assign") or AssignReviewerForm(
-                formdata=None, reviewers=assignable_reviewers(case))
+            out["assign_form"] = AssignReviewerForm(formdata=None, reviewers=assignable_reviewers(case))
     elif permissions.is_case_unit_member(user, case):
         assignments = [a for a in assignments_for_case(case)
                        if a.status != AssignmentStatus.CANCELLED and a.review is not None]
@@ -279,10 +275,7 @@ def case_panel(user, case) -> dict:
     if mine is not None:
         out["my_assignment"] = _rows(user, [mine])[0]
         if permissions.can_write_internal_review(user, case):
-            form = failed.get("review")
-            if form is None:
-                form = InternalReviewForm(formdata=None, obj=mine.review)
-            out["internal_review_form"] = form
+            out["internal_review_form"] = InternalReviewForm(formdata=None, obj=mine.review)
     return out
 
 

@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from portal import permissions, uploads
+from portal.cases import page as case_page
 from portal.cases import services as case_services
 from portal.cases.models import Case
 from portal.errors import PermissionDenied
@@ -17,6 +18,12 @@ from portal.storage import upload_dir
 from portal.web import FAILED, run_action, run_form_action
 
 bp = Blueprint("reviews", __name__)
+
+
+@bp.record_once
+def _add_to_case_page(state):
+    case_page.register_panel(state.app, "expert-comments", order=30, template="reviews/_case_panel.html",
+                             build=lambda case, user: services.case_panel(user, case))
 
 
 # Expert directory -------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal import permissions
+from portal.cases import page as case_page
 from portal.errors import ValidationError
 from portal.extensions import db
 from portal.sessions import participation as services
@@ -13,6 +15,18 @@ from portal.web import FAILED, run_action, run_form_action
 bp = Blueprint("participation", __name__)
 
 ICS_TYPE = "text/calendar; charset=utf-8"
+
+
+@bp.record_once
+def _add_to_case_page(state):
+    case_page.register_action(state.app, "offer-to-sessions", order=10, build=_offer_case_action)
+
+
+def _offer_case_action(case, user) -> case_page.CaseAction | None:
+    """"推荐到分享会" in the case page header."""
+    if not permissions.can_offer_case_to_sessions(user, case):
+        return None
+    return case_page.CaseAction(_("推荐到分享会"), url_for("participation.offer_case", case_id=case.id))
 
 
 def _session_url(sharing, anchor: str = "participation") -> str:

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import permissions, uploads
+from portal.cases import page as case_page
 from portal.cases import services as case_services
 from portal.errors import PermissionDenied, ValidationError
 from portal.forms import ActionForm
@@ -26,6 +27,12 @@ from portal.storage import upload_dir
 from portal.web import FAILED, form_page, run_action, run_form_action
 
 bp = Blueprint("sessions", __name__)
+
+
+@bp.record_once
+def _add_to_case_page(state):
+    case_page.register_panel(state.app, "sessions", order=10, template="sessions/_case_sessions.html",
+                             build=lambda case, user: services.case_sessions_panel(user, case))
 
 
 # Template helpers (registered for every template: the case page shows session links too).

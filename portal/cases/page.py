@@ -1,0 +1,121 @@
+"""The case page, and what other features add to it without the cases package importing them.
+
+:func:`render_case_page` renders it: for ``cases.show``, and for a feature view that re-renders
+the page after refusing one of its forms. When its blueprint is registered on the app
+(``bp.record_once``), a feature registers:
+
+* a **panel**, a section below the case text: ``build(case, user)`` returns the variables of the
+  feature's own partial template, or ``None`` when the panel has nothing for this user;
+* an **action**, a button in the page header: ``build(case, user)`` returns a :class:`CaseAction`
+  or ``None``.
+
+Panels and actions are shown in ascending ``order``. Registrations live on the app, so each app
+the factory builds has its own.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from flask import Flask, current_app, render_template
+from flask_login import current_user
+from markupsafe import Markup
+
+from portal import permissions
+from portal.cases import services
+from portal.cases.forms import TransitionForm
+from portal.forms import ActionForm
+
+PanelBuilder = Callable[..., dict | None]
+
+
+@dataclass(frozen=True)
+class _Panel:
+    name: str
+    order: int
+    template: str
+    build: PanelBuilder
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    """A link in the case page header, e.g. "推荐到分享会"."""
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class _Action:
+    name: str
+    order: int
+    build: Callable[..., CaseAction | None]
+
+
+def _registry(app: Flask) -> dict:
+    return app.extensions.setdefault("case_page", {"panels": {}, "actions": {}})
+
+
+def register_panel(app: Flask, name: str, *, order: int, template: str, build: PanelBuilder) -> None:
+    """Show ``template`` on case pages, rendered with ``case`` and what ``build(case, user)`` returns."""
+    panels = _registry(app)["panels"]
+    if name in panels:
+        raise ValueError(f"case page panel {name!r} is already registered")
+    panels[name] = _Panel(name, order, template, build)
+
+
+def register_action(app: Flask, name: str, *, order: int, build: Callable[..., CaseAction | None]) -> None:
+    """Show the :class:`CaseAction` that ``build(case, user)`` returns in the case page header."""
+    actions = _registry(app)["actions"]
+    if name in actions:
+        raise ValueError(f"case page action {name!r} is already registered")
+    actions[name] = _Action(name, order, build)
+
+
+def render_case_page(case, forms: Mapping[str, Mapping[str, object]] | None = None) -> str:
+    """The case page for the current user.
+
+    ``forms`` (panel name -> template variable -> form) puts back the forms a refused POST
+    re-renders with what was typed and why it was refused; see :func:`_panels`."""
+    return render_template("cases/show.html", case=case, actions=services.allowed_actions(current_user, case),
+                           transition_form=TransitionForm(formdata=None), action_form=ActionForm(formdata=None),
+                           hide_unit=permissions.is_unit_hidden_from(current_user, case),
+                           header_actions=_header_actions(case, current_user), similar=_similar(case),
+                           panels=_panels(case, current_user, forms))
+
+
+def _panels(case, user, forms: Mapping[str, Mapping[str, object]] | None = None) -> list[Markup]:
+    """The panels this user sees on the case page, rendered in order. A form in ``forms`` only
+    replaces one the panel shows itself, so it never appears for a user who would not see it."""
+    registered = _registry(current_app)["panels"]
+    unknown = set(forms or {}) - set(registered)
+    if unknown:
+        raise ValueError(f"no case page panel named {', '.join(sorted(unknown))}")
+    out = []
+    for panel in sorted(registered.values(), key=lambda p: (p.order, p.name)):
+        context = panel.build(case, user)
+        if context is None:
+            continue
+        for key, form in (forms or {}).get(panel.name, {}).items():
+            if context.get(key) is not None:
+                context[key] = form
+        out.append(Markup(render_template(panel.template, case=case, **context)))
+    return out
+
+
+def _header_actions(case, user) -> list[CaseAction]:
+    """The registered header actions this user may take on the case, in order."""
+    actions = sorted(_registry(current_app)["actions"].values(), key=lambda a: (a.order, a.name))
+    return [action for a in actions if (action := a.build(case, user)) is not None]
+
+
+def _similar(case) -> list:
+    """Similar published cases from the search index; the page still works if the index is unavailable."""
+    if not case.is_published:
+        return []
+    from portal.search.query import similar
+
+    try:
+        return similar(case.id)
+    except Exception:  # noqa: BLE001 - an index problem must not break the case page
+        current_app.logger.exception("similar cases unavailable for case %s", case.id)
+        return []
