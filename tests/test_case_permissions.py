@@ -87,10 +87,10 @@ TABLE = [
     row("GET",  "/cases/{returned}",                    HIDE,  HIDE,  OK,    OK,    HIDE,  HIDE,  OK),
     row("GET",  "/cases/{archived}",                    HIDE,  HIDE,  OK,    OK,    HIDE,  HIDE,  OK),
     row("GET",  "/cases/999999",                        HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE),
-    # The timeline and versions: the unit and the curator only, whatever the state.
-    row("GET",  "/cases/{published}/history",           HIDE,  HIDE,  OK,    OK,    HIDE,  HIDE,  OK),
-    row("GET",  "/cases/{draft}/history",               HIDE,  HIDE,  OK,    OK,    HIDE,  HIDE,  OK),
-    row("GET",  "/cases/{archived}/history",            HIDE,  HIDE,  OK,    OK,    HIDE,  HIDE,  OK),
+    # The timeline and versions: the unit and the curator only, whatever the state (log in first).
+    row("GET",  "/cases/{published}/history",           LOGIN, HIDE,  OK,    OK,    HIDE,  HIDE,  OK),
+    row("GET",  "/cases/{draft}/history",               LOGIN, HIDE,  OK,    OK,    HIDE,  HIDE,  OK),
+    row("GET",  "/cases/{archived}/history",            LOGIN, HIDE,  OK,    OK,    HIDE,  HIDE,  OK),
     # Lists.
     row("GET",  "/cases/mine",                          LOGIN, OK,    OK,    OK,    OK,    OK,    OK),
     row("GET",  "/cases/queue",                         LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  OK),

@@ -204,6 +204,7 @@ def delete(case_id: int):
 
 
 @bp.route("/cases/<int:case_id>/history")
+@login_required  # only the unit and curators see it: a logged-out member is asked to log in
 def history_view(case_id: int):
     case = services.get_visible_case(current_user, case_id)
     if not permissions.can_see_case_timeline(current_user, case):
