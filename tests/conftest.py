@@ -175,8 +175,15 @@ def app_config():
 
 
 @pytest.fixture
-def app(request, database, tmp_path, app_config):
-    app = make_app(database, tmp_path / "instance", **app_config)
+def app(request, database, tmp_path, app_config, tmp_path_factory):
+    """A fresh app on a fresh database. Modules that set ``SHARED_APP = True`` (the permission
+    tables: thousands of short requests) reuse one app per backend and configuration instead,
+    with the database, instance folder, config, rate limits and search caches reset before
+    each test: building an app (124 URL rules) costs more than most of their requests."""
+    if getattr(request.module, "SHARED_APP", False):
+        app = _shared_app(database, app_config, tmp_path_factory)
+    else:
+        app = make_app(database, tmp_path / "instance", **app_config)
     # A test that restores a saved world resets the tables then (see snapshot()).
     if database["backend"] == "postgresql" and "snapshot" not in request.fixturenames:
         _reset_postgres(app, database["seeded"])
@@ -184,6 +191,33 @@ def app(request, database, tmp_path, app_config):
     with app.app_context():
         _db.session.remove()
         _db.engine.dispose()
+
+
+#: (backend, configuration) -> {"app", "config"}: the apps of SHARED_APP modules in this process
+_SHARED_APPS: dict[tuple, dict] = {}
+
+
+def _shared_app(database, app_config, tmp_path_factory):
+    from portal.extensions import limiter
+    from portal.search import query
+
+    key = (database["backend"], repr(sorted(app_config.items())))
+    entry = _SHARED_APPS.get(key)
+    if entry is None:
+        app = make_app(database, tmp_path_factory.mktemp("shared-app") / "instance", **app_config)
+        entry = _SHARED_APPS[key] = {"app": app, "config": dict(app.config)}
+    app = entry["app"]
+    _close_database(app)
+    instance = _instance(app)
+    shutil.rmtree(instance, ignore_errors=True)
+    instance.mkdir(parents=True)
+    _database_url(database, instance)  # SQLite: a fresh copy of the migrated template
+    app.config.clear()
+    app.config.update(entry["config"])
+    limiter.reset()
+    # The searcher and result caches are keyed by the index folder, which this app keeps.
+    query._reset_for_tests()
+    return app
 
 
 @pytest.fixture

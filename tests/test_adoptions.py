@@ -16,6 +16,8 @@ import pytest
 from tests.tables import DENY, DONE, HIDE, LOGIN, OK, REFUSED
 from tests.test_discussion import check_response, row, state
 
+SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "other_unit", "pending_unit", "reviewer",
          "curator")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",

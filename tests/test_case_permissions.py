@@ -33,6 +33,8 @@ import pytest
 
 from tests.tables import DENY, DONE, HIDE, KEPT, LOGIN, OK, REFUSED, check_outcome, table_row
 
+SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+
 TO_ORGS, TO_SUBMIT = "TO_ORGS", "TO_SUBMIT"
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "other_unit", "reviewer", "curator")

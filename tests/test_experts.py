@@ -11,6 +11,8 @@ import pytest
 from tests.tables import DENY, HIDE, LOGIN, OK, check_outcome
 from tests.test_case_permissions import make_png
 
+SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "reviewer", "admin")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",
          "reviewer": "王专家", "admin": "平台管理员"}

@@ -27,6 +27,8 @@ from tests.test_discussion import (
     state,
 )
 
+SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+
 HIDDEN_STUB = "该评论因多人举报已暂时隐藏，等待审核"
 THEIR_TEXT = "加装电梯的费用是怎么分摊的"
 

@@ -14,6 +14,8 @@ import pytest
 
 from tests.conftest import csrf_token, mail_messages
 
+SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+
 UNIT = "贵阳市阳光社工服务中心"
 PENDING = "南明区待审社工站"
 

@@ -22,6 +22,8 @@ import pytest
 
 from tests.tables import DENY, HIDE, LOGIN, OK, assert_status_page, table_row
 
+SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+
 DONE = 302  # this table checks the redirect only: its actions are checked in their own modules
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "other_org_admin",

@@ -17,6 +17,8 @@ import pytest
 
 from tests.tables import DENY, DONE, HIDE, LOGIN, OK, REFUSED, check_outcome, table_row
 
+SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "assigned", "reviewer", "curator")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",
          "assigned": "司马已派", "reviewer": "欧阳自由", "curator": "平台管理员"}

@@ -16,6 +16,8 @@ from tests.conftest import mail_messages
 from tests.tables import DENY, HIDE, LOGIN, OK, table_row
 from tests.test_session_registration import make_session
 
+SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+
 DONE, KEPT, REFUSED = "DONE", "KEPT", "REFUSED"
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "reviewer", "admin")

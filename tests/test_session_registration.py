@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+
 OK, DENY, HIDE, LOGIN = 200, 403, 404, "LOGIN"
 REG, WAIT, DONE, KEPT = "REG", "WAIT", "DONE", "KEPT"
 

@@ -31,6 +31,8 @@ import pytest
 from tests.conftest import mail_messages
 from tests.tables import DENY, DONE, HIDE, KEPT, LOGIN, OK, REFUSED, check_outcome, table_row
 
+SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "reviewer", "admin")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",
          "reviewer": "点评专家甲", "admin": "平台管理员"}
