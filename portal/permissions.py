@@ -15,8 +15,21 @@ def is_platform_admin(user) -> bool:
     return _authenticated(user) and user.is_admin
 
 
-def is_reviewer(user) -> bool:
-    return _authenticated(user) and user.is_reviewer
+def is_active_expert(user) -> bool:
+    """The one rule for "an expert" (点评专家), whether ``user`` is the one acting or someone shown
+    on a page: the reviewer role is held (not revoked) and the account is not disabled. Only
+    active experts comment and are assigned to cases, appear in the expert directory, have a
+    public page (/experts/<id>) and get their name linked to it. ``active_expert_clause()`` is
+    the same rule in SQL. (``User.is_reviewer`` alone says only that the role is held, which the
+    admin pages show.)"""
+    return _authenticated(user) and user.is_active and user.is_reviewer
+
+
+def active_expert_clause():
+    """``is_active_expert`` as a condition on ``User`` for queries that list experts."""
+    from portal.auth.models import ReviewerProfile, User
+
+    return User.disabled_at.is_(None) & User.reviewer_profile.has(ReviewerProfile.active.is_(True))
 
 
 def org_role(user, org: Organization) -> str | None:
@@ -116,7 +129,7 @@ def can_see_case_contact(user) -> bool:
 
 def can_edit_expert_comment(user, comment) -> bool:
     """Experts edit their own comment while they hold the reviewer role."""
-    return is_reviewer(user) and comment.author_id == user.id
+    return is_active_expert(user) and comment.author_id == user.id
 
 
 def can_delete_expert_comment(user, comment) -> bool:
@@ -135,7 +148,7 @@ def can_respond_to_expert_comment(user, comment) -> bool:
 
 def can_edit_reviewer_profile(user, profile) -> bool:
     """The expert edits their own public profile; platform admins edit anyone's."""
-    return is_platform_admin(user) or (is_reviewer(user) and profile.user_id == user.id)
+    return is_platform_admin(user) or (is_active_expert(user) and profile.user_id == user.id)
 
 
 def can_manage_rubric(user) -> bool:
@@ -151,7 +164,7 @@ def _reviewing_statuses():
 
 def review_assignment_of(user, case):
     """The user's active (not cancelled) review assignment on ``case``, or None."""
-    if not is_reviewer(user) or case is None or case.id is None:
+    if not is_active_expert(user) or case is None or case.id is None:
         return None
     from sqlalchemy import select
 
@@ -184,7 +197,7 @@ def can_see_internal_reviews(user, case) -> bool:
 
 
 def can_see_review_queue(user) -> bool:
-    return is_reviewer(user) or can_curate(user)
+    return is_active_expert(user) or can_curate(user)
 
 
 def is_unit_hidden_from(user, case) -> bool:
@@ -295,10 +308,10 @@ def can_manage_sessions(user) -> bool:
 
 def is_platform_member(user) -> bool:
     """A "member" (for members-only session materials): a logged-in user who belongs to any
-    verified unit, or a platform admin, or an active expert (reviewer)."""
+    verified unit, or a platform admin, or an active expert (is_active_expert)."""
     if not _authenticated(user):
         return False
-    return user.is_admin or user.is_reviewer or any(m.org.status == OrgStatus.VERIFIED for m in user.memberships)
+    return user.is_admin or is_active_expert(user) or any(m.org.status == OrgStatus.VERIFIED for m in user.memberships)
 
 
 def can_view_session_material(user, material) -> bool:

@@ -137,7 +137,7 @@ def _may_comment(user, case: Case) -> bool:
     cases, and on a case under review that they are assigned to (the comment is public once
     the case is published). Not when the assignment hides the reviewer from the unit: a
     signed public comment would reveal who reviewed; the internal review is for that."""
-    if not permissions.is_reviewer(user):
+    if not permissions.is_active_expert(user):
         return False
     if case.status == CaseStatus.PUBLISHED:
         return True
@@ -149,7 +149,7 @@ def _may_comment(user, case: Case) -> bool:
 
 def require_may_comment(user, case: Case) -> None:
     """403 for anyone who is not an active reviewer, and for reviewers on cases they may not comment on."""
-    if not permissions.is_reviewer(user):
+    if not permissions.is_active_expert(user):
         raise PermissionDenied(_("只有点评专家可以发表专家点评。"))
     if not _may_comment(user, case):
         raise PermissionDenied(_("只能对已发布的案例（或分配给您点评的案例）发表专家点评。"))
@@ -368,7 +368,7 @@ def published_comment_counts() -> dict[int, int]:
 
 def list_experts(theme_id: int | None = None) -> list[ReviewerProfile]:
     query = (select(ReviewerProfile).join(User, User.id == ReviewerProfile.user_id)
-             .where(ReviewerProfile.active.is_(True), User.disabled_at.is_(None))
+             .where(permissions.active_expert_clause())
              .order_by(User.display_name, User.id))
     if theme_id:
         query = query.where(ReviewerProfile.themes.any(Theme.id == theme_id))
@@ -376,9 +376,9 @@ def list_experts(theme_id: int | None = None) -> list[ReviewerProfile]:
 
 
 def get_expert(user_id: int) -> ReviewerProfile:
-    """An active reviewer's profile; anyone else (never a reviewer, revoked, disabled) is not found."""
+    """An active expert's profile; anyone else (never a reviewer, revoked, disabled) is not found."""
     user = db.session.get(User, user_id)
-    if user is None or not user.is_reviewer or not user.is_active:
+    if user is None or not permissions.is_active_expert(user):
         raise NotFound(_("未找到该专家。"))
     return user.reviewer_profile
 
@@ -444,7 +444,8 @@ def update_profile(actor, profile: ReviewerProfile, data: ProfileData) -> None:
 
 
 def photo_by_stored_name(stored_name: str) -> ReviewerProfile:
+    """Photos are shown with the expert's public page: only active experts' are served."""
     profile = db.session.scalar(select(ReviewerProfile).where(ReviewerProfile.photo_name == stored_name))
-    if not stored_name or profile is None or not profile.active:
+    if not stored_name or profile is None or not permissions.is_active_expert(profile.user):
         raise NotFound(_("文件不存在。"))
     return profile

@@ -39,7 +39,7 @@ def expert(user_id: int):
 @bp.route("/experts/me/edit", methods=["GET", "POST"])
 @login_required
 def edit_own_profile():
-    if not permissions.is_reviewer(current_user):
+    if not permissions.is_active_expert(current_user):
         raise PermissionDenied(_("只有点评专家可以编辑专家资料。"))
     return _edit_profile(current_user.id)
 
@@ -66,7 +66,7 @@ def _edit_profile(user_id: int):
                                     remove_photo=bool(form.remove_photo.data))
         if run_form_action(form, lambda: services.update_profile(current_user, profile, data),
                            _("专家资料已保存。")) is not FAILED:
-            if profile.active:
+            if permissions.is_active_expert(profile.user):
                 return redirect(url_for(".expert", user_id=profile.user_id))
             return redirect(url_for(".edit_profile", user_id=profile.user_id))
     return render_template("reviews/profile_form.html", form=form, profile=profile), 422 if form.errors else 200

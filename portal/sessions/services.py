@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select
 
 from portal import permissions, storage, uploads
 from portal.admin import audit
-from portal.auth.models import ReviewerProfile, User
+from portal.auth.models import User
 from portal.cases.models import Case, CaseStatus, Theme
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
@@ -494,8 +494,7 @@ class SpeakerData:
 def expert_choices() -> list[User]:
     """Active reviewers a speaker may be linked to."""
     return list(db.session.scalars(
-        select(User).join(ReviewerProfile, ReviewerProfile.user_id == User.id)
-        .where(ReviewerProfile.active.is_(True), User.disabled_at.is_(None)).order_by(User.display_name, User.id)))
+        select(User).where(permissions.active_expert_clause()).order_by(User.display_name, User.id)))
 
 
 def _apply_speaker(speaker: SessionSpeaker, data: SpeakerData) -> None:
@@ -504,7 +503,7 @@ def _apply_speaker(speaker: SessionSpeaker, data: SpeakerData) -> None:
     user = None
     if data.user_id:
         user = db.session.get(User, data.user_id)
-        if user is None or not user.is_reviewer or not user.is_active:
+        if user is None or not permissions.is_active_expert(user):
             raise ValidationError(_("只能关联在册的点评专家。"), "user_id")
     name = (data.name or "").strip() or (user.display_name if user else "")
     affiliation = (data.affiliation or "").strip() or (user.reviewer_profile.affiliation if user else "")
