@@ -233,6 +233,26 @@ def can_moderate(user) -> bool:
     return is_platform_admin(user)
 
 
+#: What a moderator may do to a comment (portal.discussion.services.moderate).
+MODERATION_ACTIONS = ("hide", "restore", "delete")
+
+
+def can_moderate_comment(user, comment, action: str) -> bool:
+    """Whether a moderator may ``action`` ("hide", "restore" or "delete") ``comment``: the queue
+    offers these buttons and the service accepts these actions. Not on a deleted comment; not
+    "hide" on a comment a moderator already hid (unless new reports came in); not "restore" on
+    a visible comment without open reports (there is nothing to restore)."""
+    S = _comment_statuses()
+    if not can_moderate(user) or action not in MODERATION_ACTIONS or comment.status == S.DELETED:
+        return False
+    pending = any(report.is_open for report in comment.reports)
+    if action == "hide":
+        return not (comment.status == S.HIDDEN and comment.moderation_note and not pending)
+    if action == "restore":
+        return not (comment.status == S.VISIBLE and not pending)
+    return True
+
+
 def can_see_comment_body(user, comment) -> bool:
     """Visible comments are public; held ones are seen by their author and moderators; hidden
     ones by moderators (and the author, who is told why); deleted ones by nobody in the thread."""
