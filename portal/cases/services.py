@@ -250,10 +250,16 @@ def create_case(actor, org: Organization, data: CaseData, *, external_id: str | 
     return case
 
 
+def require_case_editor(actor, case: Case) -> None:
+    """403 unless ``actor`` may edit ``case`` (the edit page, and every content change)."""
+    if not permissions.can_edit_case(actor, case):
+        raise PermissionDenied(_("您无权编辑该案例（审核中或已归档的案例不能修改）。"))
+
+
 def update_case(actor, case: Case, data: CaseData) -> Case:
     """Save new content. Submitted and published cases keep the previous content as a version."""
-    if actor is not None and not permissions.can_edit_case(actor, case):
-        raise PermissionDenied(_("您无权编辑该案例（审核中或已归档的案例不能修改）。"))
+    if actor is not None:
+        require_case_editor(actor, case)
     data = validate_case_data(data)
     if case.status in (S.SUBMITTED, S.IN_REVIEW, S.PUBLISHED) and \
             _unordered(snapshot(case)) != _unordered(_would_be(case, data)):
