@@ -112,6 +112,23 @@ def can_edit_case(user, case) -> bool:
     return is_case_unit_member(user, case) and case.status in (S.DRAFT, S.RETURNED, S.SUBMITTED, S.PUBLISHED)
 
 
+def can_take_case_step(user, case, action: str) -> bool:
+    """Who takes a workflow step (portal.cases.services.WORKFLOW), whatever the case's state:
+    curators, or members of the case's unit."""
+    from portal.cases.services import WORKFLOW
+
+    who = WORKFLOW[action][2]
+    return can_curate(user) if who == "curator" else is_case_unit_member(user, case)
+
+
+def can_transition_case(user, case, action: str) -> bool:
+    """The workflow button for ``action`` ("submit", "publish" ...): the case is in one of the
+    step's source states and ``user`` takes the step."""
+    from portal.cases.services import WORKFLOW
+
+    return action in WORKFLOW and case.status in WORKFLOW[action][0] and can_take_case_step(user, case, action)
+
+
 def can_delete_case(user, case) -> bool:
     S = _case_statuses()
     return can_curate(user) or (is_org_admin(user, case.org) and case.status in (S.DRAFT, S.RETURNED))
@@ -184,6 +201,13 @@ def is_assigned_reviewer(user, case) -> bool:
 def can_assign_reviewers(user, case) -> bool:
     """Curators assign reviewers to a submitted or in-review case."""
     return can_curate(user) and case.status in _reviewing_statuses()
+
+
+def can_cancel_review_assignment(user, assignment) -> bool:
+    """Curators cancel an assignment that is not cancelled yet."""
+    from portal.reviews.models import AssignmentStatus
+
+    return can_curate(user) and assignment.status != AssignmentStatus.CANCELLED
 
 
 def can_write_internal_review(user, case) -> bool:

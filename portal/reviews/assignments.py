@@ -171,7 +171,7 @@ def _tell_reviewer_assigned(actor, assignment: ReviewAssignment) -> None:
 
 def cancel_assignment(actor, assignment: ReviewAssignment) -> None:
     require_assigner(actor)
-    if assignment.status == AssignmentStatus.CANCELLED:
+    if not permissions.can_cancel_review_assignment(actor, assignment):
         raise ValidationError(_("该点评指派已经取消。"))
     assignment.status = AssignmentStatus.CANCELLED
     audit.record(actor, "review.cancel", assignment.case,
