@@ -15,8 +15,21 @@ def is_platform_admin(user) -> bool:
     return _authenticated(user) and user.is_admin
 
 
-def is_reviewer(user) -> bool:
-    return _authenticated(user) and user.is_reviewer
+def is_active_expert(user) -> bool:
+    """The one rule for "an expert" (点评专家), whether ``user`` is the one acting or someone shown
+    on a page: the reviewer role is held (not revoked) and the account is not disabled. Only
+    active experts comment and are assigned to cases, appear in the expert directory, have a
+    public page (/experts/<id>) and get their name linked to it. ``active_expert_clause()`` is
+    the same rule in SQL. (``User.is_reviewer`` alone says only that the role is held, which the
+    admin pages show.)"""
+    return _authenticated(user) and user.is_active and user.is_reviewer
+
+
+def active_expert_clause():
+    """``is_active_expert`` as a condition on ``User`` for queries that list experts."""
+    from portal.auth.models import ReviewerProfile, User
+
+    return User.disabled_at.is_(None) & User.reviewer_profile.has(ReviewerProfile.active.is_(True))
 
 
 def org_role(user, org: Organization) -> str | None:
@@ -105,6 +118,23 @@ def is_case_deleter(user, case) -> bool:
     return can_curate(user) or is_org_admin(user, case.org)
 
 
+def can_take_case_step(user, case, action: str) -> bool:
+    """Who takes a workflow step (portal.cases.services.WORKFLOW), whatever the case's state:
+    curators, or members of the case's unit."""
+    from portal.cases.services import WORKFLOW
+
+    who = WORKFLOW[action][2]
+    return can_curate(user) if who == "curator" else is_case_unit_member(user, case)
+
+
+def can_transition_case(user, case, action: str) -> bool:
+    """The workflow button for ``action`` ("submit", "publish" ...): the case is in one of the
+    step's source states and ``user`` takes the step."""
+    from portal.cases.services import WORKFLOW
+
+    return action in WORKFLOW and case.status in WORKFLOW[action][0] and can_take_case_step(user, case, action)
+
+
 def can_delete_case(user, case) -> bool:
     """A deleter (see is_case_deleter), and only a case that may be deleted at all: a draft or
     returned case that was never published and holds nothing written by others (the rule and its
@@ -128,7 +158,7 @@ def can_see_case_contact(user) -> bool:
 
 def can_edit_expert_comment(user, comment) -> bool:
     """Experts edit their own comment while they hold the reviewer role."""
-    return is_reviewer(user) and comment.author_id == user.id
+    return is_active_expert(user) and comment.author_id == user.id
 
 
 def can_delete_expert_comment(user, comment) -> bool:
@@ -147,7 +177,7 @@ def can_respond_to_expert_comment(user, comment) -> bool:
 
 def can_edit_reviewer_profile(user, profile) -> bool:
     """The expert edits their own public profile; platform admins edit anyone's."""
-    return is_platform_admin(user) or (is_reviewer(user) and profile.user_id == user.id)
+    return is_platform_admin(user) or (is_active_expert(user) and profile.user_id == user.id)
 
 
 def can_manage_rubric(user) -> bool:
@@ -163,7 +193,7 @@ def _reviewing_statuses():
 
 def review_assignment_of(user, case):
     """The user's active (not cancelled) review assignment on ``case``, or None."""
-    if not is_reviewer(user) or case is None or case.id is None:
+    if not is_active_expert(user) or case is None or case.id is None:
         return None
     from sqlalchemy import select
 
@@ -185,6 +215,13 @@ def can_assign_reviewers(user, case) -> bool:
     return can_curate(user) and case.status in _reviewing_statuses()
 
 
+def can_cancel_review_assignment(user, assignment) -> bool:
+    """Curators cancel an assignment that is not cancelled yet."""
+    from portal.reviews.models import AssignmentStatus
+
+    return can_curate(user) and assignment.status != AssignmentStatus.CANCELLED
+
+
 def can_write_internal_review(user, case) -> bool:
     """The assigned reviewer, while the case is submitted or in review."""
     return case.status in _reviewing_statuses() and is_assigned_reviewer(user, case)
@@ -196,7 +233,7 @@ def can_see_internal_reviews(user, case) -> bool:
 
 
 def can_see_review_queue(user) -> bool:
-    return is_reviewer(user) or can_curate(user)
+    return is_active_expert(user) or can_curate(user)
 
 
 def is_unit_hidden_from(user, case) -> bool:
@@ -230,6 +267,26 @@ def is_comment_author(user, comment) -> bool:
 def can_moderate(user) -> bool:
     """Platform admins run the moderation queue."""
     return is_platform_admin(user)
+
+
+#: What a moderator may do to a comment (portal.discussion.services.moderate).
+MODERATION_ACTIONS = ("hide", "restore", "delete")
+
+
+def can_moderate_comment(user, comment, action: str) -> bool:
+    """Whether a moderator may ``action`` ("hide", "restore" or "delete") ``comment``: the queue
+    offers these buttons and the service accepts these actions. Not on a deleted comment; not
+    "hide" on a comment a moderator already hid (unless new reports came in); not "restore" on
+    a visible comment without open reports (there is nothing to restore)."""
+    S = _comment_statuses()
+    if not can_moderate(user) or action not in MODERATION_ACTIONS or comment.status == S.DELETED:
+        return False
+    pending = any(report.is_open for report in comment.reports)
+    if action == "hide":
+        return not (comment.status == S.HIDDEN and comment.moderation_note and not pending)
+    if action == "restore":
+        return not (comment.status == S.VISIBLE and not pending)
+    return True
 
 
 def can_see_comment_body(user, comment) -> bool:
@@ -307,10 +364,10 @@ def can_manage_sessions(user) -> bool:
 
 def is_platform_member(user) -> bool:
     """A "member" (for members-only session materials): a logged-in user who belongs to any
-    verified unit, or a platform admin, or an active expert (reviewer)."""
+    verified unit, or a platform admin, or an active expert (is_active_expert)."""
     if not _authenticated(user):
         return False
-    return user.is_admin or user.is_reviewer or any(m.org.status == OrgStatus.VERIFIED for m in user.memberships)
+    return user.is_admin or is_active_expert(user) or any(m.org.status == OrgStatus.VERIFIED for m in user.memberships)
 
 
 def can_view_session_material(user, material) -> bool:

@@ -87,9 +87,9 @@ def set_disabled(actor, user: User, disabled: bool, reason: str = "") -> None:
 
 def update_own_reviewer_profile(user: User, *, title: str, affiliation: str, expertise: str, bio: str) -> None:
     """A reviewer edits their own public profile."""
-    if not user.is_reviewer:
-        raise PermissionDenied(_("只有点评专家可以编辑专家资料。"))
-    profile = user.reviewer_profile
+    from portal.reviews.services import own_profile_for_edit
+
+    profile = own_profile_for_edit(user)
     profile.title = title.strip()[:100]
     profile.affiliation = affiliation.strip()[:200]
     profile.expertise = expertise.strip()[:500]

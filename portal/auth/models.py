@@ -63,6 +63,8 @@ class User(UserMixin, db.Model):
     # Roles -------------------------------------------------------------
     @property
     def is_reviewer(self) -> bool:
+        """Holds the reviewer role (even if the account is disabled). Whether someone acts and
+        is shown as an expert is permissions.is_active_expert."""
         return self.reviewer_profile is not None and self.reviewer_profile.active
 
     def membership_in(self, org_id: int) -> Membership | None:

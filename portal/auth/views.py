@@ -2,6 +2,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from portal import permissions
 from portal.admin.services import update_own_reviewer_profile
 from portal.auth import services
 from portal.auth.forms import (
@@ -81,7 +82,7 @@ def account():
         flash(_("资料已保存。"), "success")
         return redirect(url_for(".account"))
     reviewer_form = None
-    if current_user.is_reviewer:
+    if permissions.is_active_expert(current_user):
         reviewer_form = ReviewerProfileForm(obj=current_user.reviewer_profile, prefix="expert")
     return render_template("auth/account.html", form=form, reviewer_form=reviewer_form)
 

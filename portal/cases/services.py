@@ -250,10 +250,16 @@ def create_case(actor, org: Organization, data: CaseData, *, external_id: str | 
     return case
 
 
+def require_case_editor(actor, case: Case) -> None:
+    """403 unless ``actor`` may edit ``case`` (the edit page, and every content change)."""
+    if not permissions.can_edit_case(actor, case):
+        raise PermissionDenied(_("您无权编辑该案例（审核中或已归档的案例不能修改）。"))
+
+
 def update_case(actor, case: Case, data: CaseData) -> Case:
     """Save new content. Submitted and published cases keep the previous content as a version."""
-    if actor is not None and not permissions.can_edit_case(actor, case):
-        raise PermissionDenied(_("您无权编辑该案例（审核中或已归档的案例不能修改）。"))
+    if actor is not None:
+        require_case_editor(actor, case)
     data = validate_case_data(data)
     if case.status in (S.SUBMITTED, S.IN_REVIEW, S.PUBLISHED) and \
             _unordered(snapshot(case)) != _unordered(_would_be(case, data)):
@@ -421,26 +427,16 @@ def _require_curator(actor) -> None:
 
 def allowed_actions(user, case: Case) -> list[str]:
     """The workflow buttons to offer this user on this case."""
-    actions = []
-    for action, (sources, _target, who) in WORKFLOW.items():
-        if case.status not in sources:
-            continue
-        if who == "curator" and permissions.can_curate(user):
-            actions.append(action)
-        elif who == "unit" and permissions.is_case_unit_member(user, case):
-            actions.append(action)
-    return actions
+    return [action for action in WORKFLOW if permissions.can_transition_case(user, case, action)]
 
 
 def transition(actor, case: Case, action: str, reason: str = "") -> CaseTransition:
     """Move a case through the workflow; every step is recorded with who, when and why."""
     if action not in WORKFLOW:
         raise ValidationError(_("未知操作。"))
-    sources, target, who = WORKFLOW[action]
-    if actor is not None:
-        allowed = permissions.can_curate(actor) if who == "curator" else permissions.is_case_unit_member(actor, case)
-        if not allowed:
-            raise PermissionDenied(_("您无权对该案例执行“%(a)s”。", a=_(ACTION_LABELS[action])))
+    sources, target, _who = WORKFLOW[action]
+    if actor is not None and not permissions.can_take_case_step(actor, case, action):
+        raise PermissionDenied(_("您无权对该案例执行“%(a)s”。", a=_(ACTION_LABELS[action])))
     if case.status not in sources:
         raise ValidationError(_("案例当前状态为“%(s)s”，不能执行“%(a)s”。",
                                 s=_(STATUS_LABELS[case.status]), a=_(ACTION_LABELS[action])))

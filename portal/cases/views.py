@@ -102,8 +102,7 @@ def new():
 
 def _editable(case_id: int) -> Case:
     case = services.get_visible_case(current_user, case_id)
-    if not permissions.can_edit_case(current_user, case):
-        raise PermissionDenied(_("您无权编辑该案例（审核中或已归档的案例不能修改）。"))
+    services.require_case_editor(current_user, case)
     return case
 
 

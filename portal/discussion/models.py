@@ -58,3 +58,8 @@ class CommentReport(db.Model):
 
     comment: Mapped[Comment] = relationship(back_populates="reports")
     reporter: Mapped[User] = relationship()
+
+    @property
+    def is_open(self) -> bool:
+        """Not yet resolved by a moderator's decision."""
+        return self.resolved_at is None

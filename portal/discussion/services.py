@@ -44,7 +44,7 @@ from portal.urls import site_path
 S = CommentStatus
 MAX_BODY = 2000
 MAX_REASON = 300
-ACTIONS = ("hide", "restore", "delete")
+ACTIONS = permissions.MODERATION_ACTIONS
 _LINK = re.compile(r"<a\s", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -154,16 +154,23 @@ def _notify_reply(comment: Comment, parents: list[Comment]) -> None:
 
 # Editing and deleting one's own comment --------------------------------------------------------
 
-def edit_comment(user, comment: Comment, body: str | None) -> Comment:
+def require_editable(user, comment: Comment) -> None:
+    """The edit page and the edit itself: 403 for anyone but the author; for the author, the rule
+    is permissions.can_edit_comment, and a refusal says why."""
     if not permissions.is_comment_author(user, comment):
         raise PermissionDenied(_("只能编辑自己的评论。"))
+    if permissions.can_edit_comment(user, comment):
+        return
     if comment.status == S.DELETED:
         raise ValidationError(_("该评论已删除，不能编辑。"))
     if comment.status == S.HIDDEN:
         raise ValidationError(_("该评论已被隐藏，不能编辑。"))
-    if not permissions.can_edit_comment(user, comment):
-        raise ValidationError(_("评论发布超过 %(n)d 分钟后不能再编辑。", n=_config("COMMENT_EDIT_MINUTES")),
-                              field="body")
+    raise ValidationError(_("评论发布超过 %(n)d 分钟后不能再编辑。", n=_config("COMMENT_EDIT_MINUTES")),
+                          field="body")
+
+
+def edit_comment(user, comment: Comment, body: str | None) -> Comment:
+    require_editable(user, comment)
     body = _clean_body(body)
     if body == comment.body:
         return comment
@@ -188,7 +195,7 @@ def delete_comment(user, comment: Comment) -> Comment:
 # Reports ------------------------------------------------------------------------------------
 
 def open_reports(comment: Comment) -> list[CommentReport]:
-    return [r for r in comment.reports if r.resolved_at is None]
+    return [r for r in comment.reports if r.is_open]
 
 
 def report_comment(user, comment: Comment, reason: str | None) -> CommentReport:
@@ -220,8 +227,15 @@ def report_comment(user, comment: Comment, reason: str | None) -> CommentReport:
 
 # Moderation ---------------------------------------------------------------------------------
 
-def moderation_queue() -> list[Comment]:
+def require_moderator(actor) -> None:
+    """403 unless ``actor`` moderates (the queue page and every moderation action)."""
+    if not permissions.can_moderate(actor):
+        raise PermissionDenied(_("只有平台管理员可以处理举报和待审核评论。"))
+
+
+def moderation_queue(actor) -> list[Comment]:
     """Held and hidden comments, and visible ones with open reports; oldest first."""
+    require_moderator(actor)
     has_open = exists().where(CommentReport.comment_id == Comment.id, CommentReport.resolved_at.is_(None))
     query = (select(Comment)
              .where(Comment.status != S.DELETED,
@@ -241,25 +255,25 @@ def _resolve_reports(comment: Comment, decision: str) -> list[CommentReport]:
     return resolved
 
 
-def _check_action(comment: Comment, action: str) -> None:
+def _check_action(actor, comment: Comment, action: str) -> None:
+    """The rule is permissions.can_moderate_comment; a refusal says why."""
+    if permissions.can_moderate_comment(actor, comment, action):
+        return
     if action not in ACTIONS:
         raise ValidationError(_("未知的审核操作。"))
     if comment.status == S.DELETED:
         raise ValidationError(_("该评论已删除，无需处理。"))
-    pending = bool(open_reports(comment))
-    if action == "hide" and comment.status == S.HIDDEN and comment.moderation_note and not pending:
+    if action == "hide":
         raise ValidationError(_("该评论已被隐藏。"))
-    if action == "restore" and comment.status == S.VISIBLE and not pending:
-        raise ValidationError(_("该评论正常显示，没有待处理的举报。"))
+    raise ValidationError(_("该评论正常显示，没有待处理的举报。"))
 
 
 DECISION_LABELS = {"hide": "已隐藏", "restore": "未发现违规，保持显示", "delete": "已删除"}
 
 
 def moderate(actor, comment: Comment, action: str, reason: str | None) -> Comment:
-    if not permissions.can_moderate(actor):
-        raise PermissionDenied(_("只有平台管理员可以处理举报。"))
-    _check_action(comment, action)
+    require_moderator(actor)
+    _check_action(actor, comment, action)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("请填写处理原因（会告知评论作者）。"), field="reason")

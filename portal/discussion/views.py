@@ -10,7 +10,7 @@ from portal.discussion import models  # noqa: F401 - registers the tables
 from portal.discussion import services
 from portal.discussion.forms import CommentForm, ModerationForm, ReportForm
 from portal.discussion.models import Comment, CommentStatus
-from portal.errors import PermissionDenied, ValidationError
+from portal.errors import ValidationError
 from portal.extensions import db, limiter
 from portal.forms import apply_service_error
 from portal.web import run_action
@@ -73,13 +73,14 @@ def post(case_id: int):
 @login_required
 def edit(comment_id: int):
     comment = services.get_comment(current_user, comment_id)
-    if not permissions.is_comment_author(current_user, comment):
-        raise PermissionDenied(_("只能编辑自己的评论。"))
+    try:
+        services.require_editable(current_user, comment)  # 403 for anyone but the author
+    except ValidationError as exc:
+        if request.method == "GET":  # too late, or hidden or deleted: back to the thread, saying why
+            flash(exc.message, "error")
+            return redirect(_thread_url(comment))
+        # a POST is refused by services.edit_comment below, next to the text that was typed
     form = CommentForm(obj=comment)
-    if request.method == "GET" and not permissions.can_edit_comment(current_user, comment):
-        flash(_("评论发布超过 %(n)d 分钟后不能再编辑。", n=current_app.config["COMMENT_EDIT_MINUTES"])
-              if comment.status in (CommentStatus.VISIBLE, CommentStatus.HELD) else _("该评论不能编辑。"), "error")
-        return redirect(_thread_url(comment))
     if form.validate_on_submit():
         if _run(form, lambda: services.edit_comment(current_user, comment, form.body.data)) is not None:
             flash(_("评论已修改。"), "success")
@@ -112,23 +113,17 @@ def report(comment_id: int):
 
 # Moderation queue (platform admins) ------------------------------------------------------------
 
-def _require_moderator() -> None:
-    if not permissions.can_moderate(current_user):
-        raise PermissionDenied(_("只有平台管理员可以处理举报和待审核评论。"))
-
-
 @bp.route("/admin/moderation")
 @login_required
 def moderation():
-    _require_moderator()
-    return render_template("discussion/moderation.html", comments=services.moderation_queue(),
+    return render_template("discussion/moderation.html", comments=services.moderation_queue(current_user),
                            open_reports=services.open_reports, form=ModerationForm(formdata=None))
 
 
 @bp.route("/admin/moderation/<int:comment_id>", methods=["POST"])
 @login_required
 def moderate(comment_id: int):
-    _require_moderator()
+    services.require_moderator(current_user)
     comment = db.session.get(Comment, comment_id)
     if comment is None:
         from portal.errors import NotFound

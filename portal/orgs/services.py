@@ -91,9 +91,14 @@ def apply_for_org(user: User, data: OrgData) -> Organization:
     return org
 
 
-def update_org(actor: User, org: Organization, data: OrgData) -> None:
+def require_org_editor(actor: User, org: Organization) -> None:
+    """403 unless ``actor`` may edit the unit's details (the edit page and the update)."""
     if not permissions.can_edit_org(actor, org):
         raise PermissionDenied(_("您无权编辑该单位的资料。"))
+
+
+def update_org(actor: User, org: Organization, data: OrgData) -> None:
+    require_org_editor(actor, org)
     data = _validate(data, existing=org)
     _apply_fields(org, data)
     if org.status == OrgStatus.REJECTED:
@@ -155,7 +160,8 @@ def get_visible_org(user, org_id: int) -> Organization:
 
 # Members ------------------------------------------------------------------------
 
-def _require_member_manager(actor: User, org: Organization) -> None:
+def require_member_manager(actor: User, org: Organization) -> None:
+    """403 unless ``actor`` manages the unit's members (the members page and every member action)."""
     if not permissions.can_manage_members(actor, org):
         raise PermissionDenied(_("只有本单位管理员可以管理成员。"))
 
@@ -167,7 +173,7 @@ def _check_role(role: str) -> str:
 
 
 def invite_member(actor: User, org: Organization, email: str, role: str) -> Invitation:
-    _require_member_manager(actor, org)
+    require_member_manager(actor, org)
     email = normalize_email(email)
     _check_role(role)
     existing_user = get_user_by_email(email)
@@ -228,7 +234,7 @@ def accept_invitation(user: User, invitation: Invitation) -> Membership:
 
 
 def revoke_invitation(actor: User, invitation: Invitation) -> None:
-    _require_member_manager(actor, invitation.org)
+    require_member_manager(actor, invitation.org)
     db.session.delete(invitation)
 
 
@@ -237,7 +243,7 @@ def _admin_count(org: Organization) -> int:
 
 
 def change_member_role(actor: User, membership: Membership, role: str) -> None:
-    _require_member_manager(actor, membership.org)
+    require_member_manager(actor, membership.org)
     _check_role(role)
     if membership.role == OrgRole.ADMIN and role != OrgRole.ADMIN and _admin_count(membership.org) == 1:
         raise ValidationError(_("单位至少需要一位管理员：请先指定另一位管理员。"), "role")
@@ -249,7 +255,7 @@ def remove_member(actor: User, membership: Membership) -> None:
     org = membership.org
     leaving_self = getattr(actor, "id", None) == membership.user_id
     if not leaving_self:
-        _require_member_manager(actor, org)
+        require_member_manager(actor, org)
     if membership.role == OrgRole.ADMIN and _admin_count(org) == 1:
         raise ValidationError(_("不能移除单位的最后一位管理员：请先指定另一位管理员。"))
     org.memberships.remove(membership)

@@ -2,8 +2,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal import permissions
-from portal.errors import PermissionDenied
 from portal.extensions import db
 from portal.forms import ActionForm
 from portal.web import FAILED, run_form_action
@@ -61,8 +59,7 @@ def show(org_id: int):
 @login_required
 def edit(org_id: int):
     org = services.get_visible_org(current_user, org_id)
-    if not permissions.can_edit_org(current_user, org):
-        raise PermissionDenied(_("您无权编辑该单位的资料。"))
+    services.require_org_editor(current_user, org)
     form = OrgForm(obj=org)
     if form.validate_on_submit():
         if run_form_action(form, lambda: services.update_org(current_user, org, _org_data(form)),
@@ -75,8 +72,7 @@ def edit(org_id: int):
 @login_required
 def members(org_id: int):
     org = services.get_visible_org(current_user, org_id)
-    if not permissions.can_manage_members(current_user, org):
-        raise PermissionDenied(_("只有本单位管理员可以管理成员。"))
+    services.require_member_manager(current_user, org)
     return render_template("orgs/members.html", org=org, invite_form=InviteForm(), action_form=ActionForm(),
                            role_label=services.role_label)
 
@@ -85,6 +81,7 @@ def members(org_id: int):
 @login_required
 def invite(org_id: int):
     org = services.get_visible_org(current_user, org_id)
+    services.require_member_manager(current_user, org)
     form = InviteForm()
     if form.validate_on_submit():
         invitation = run_form_action(
@@ -92,8 +89,6 @@ def invite(org_id: int):
             _("已向 %(email)s 发送邀请。", email=services.normalize_email(form.email.data)))
         if invitation is not FAILED:
             return redirect(url_for(".members", org_id=org.id))
-    elif not permissions.can_manage_members(current_user, org):
-        raise PermissionDenied(_("只有本单位管理员可以管理成员。"))
     return render_template("orgs/members.html", org=org, invite_form=form, action_form=ActionForm(),
                            role_label=services.role_label), 422
 
@@ -103,8 +98,7 @@ def invite(org_id: int):
 def change_role(org_id: int, membership_id: int):
     org = services.get_visible_org(current_user, org_id)
     membership = services.get_membership(org, membership_id)
-    if not permissions.can_manage_members(current_user, org):
-        raise PermissionDenied(_("只有本单位管理员可以管理成员。"))
+    services.require_member_manager(current_user, org)
     form = RoleForm()
     if not form.validate_on_submit():
         flash(_("无效的成员角色。"), "error")

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from portal import permissions, timezones
 from portal.admin import audit
-from portal.auth.models import ReviewerProfile, User
+from portal.auth.models import User
 from portal.cases.models import Case, CaseStatus
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
@@ -66,8 +66,7 @@ def unit_label(viewer, assignment: ReviewAssignment) -> str:
 
 def active_reviewers() -> list[User]:
     return list(db.session.scalars(
-        select(User).join(ReviewerProfile).where(ReviewerProfile.active.is_(True), User.disabled_at.is_(None))
-        .order_by(User.display_name, User.id)))
+        select(User).where(permissions.active_expert_clause()).order_by(User.display_name, User.id)))
 
 
 def assignments_for_case(case: Case) -> list[ReviewAssignment]:
@@ -93,7 +92,7 @@ def case_for_review(user, case_id: int) -> Case:
     """The case an internal review is posted on. A reviewer whose assignment was cancelled is
     told so (403); anyone else who may not see the case gets the usual 404."""
     case = db.session.get(Case, case_id)
-    if case is not None and permissions.is_reviewer(user):
+    if case is not None and permissions.is_active_expert(user):
         own = db.session.scalar(select(ReviewAssignment).where(
             ReviewAssignment.case_id == case.id, ReviewAssignment.reviewer_id == user.id))
         if own is not None and own.status == AssignmentStatus.CANCELLED:
@@ -118,7 +117,7 @@ def assign_reviewer(actor, case: Case, reviewer_id: int | None, due_on: date | N
     reviewer = db.session.get(User, reviewer_id) if reviewer_id else None
     if reviewer is None:
         raise ValidationError(_("请选择一位点评专家。"), "reviewer_id")
-    if not reviewer.is_reviewer or not reviewer.is_active:
+    if not permissions.is_active_expert(reviewer):
         raise ValidationError(_("“%(n)s”不是在册的点评专家，不能指派。", n=reviewer.display_name), "reviewer_id")
     if permissions.is_case_unit_member(reviewer, case):
         raise ValidationError(_("“%(n)s”是发布单位的成员，不能点评本单位的案例。", n=reviewer.display_name),
@@ -170,7 +169,7 @@ def _tell_reviewer_assigned(actor, assignment: ReviewAssignment) -> None:
 
 def cancel_assignment(actor, assignment: ReviewAssignment) -> None:
     require_assigner(actor)
-    if assignment.status == AssignmentStatus.CANCELLED:
+    if not permissions.can_cancel_review_assignment(actor, assignment):
         raise ValidationError(_("该点评指派已经取消。"))
     assignment.status = AssignmentStatus.CANCELLED
     audit.record(actor, "review.cancel", assignment.case,
@@ -302,7 +301,7 @@ def open_assignments() -> list[ReviewAssignment]:
 def queue_context(user) -> dict:
     if not permissions.can_see_review_queue(user):
         raise PermissionDenied(_("只有点评专家和平台管理员可以查看待点评队列。"))
-    out: dict = {"mine": reviewer_queue(user) if permissions.is_reviewer(user) else None,
+    out: dict = {"mine": reviewer_queue(user) if permissions.is_active_expert(user) else None,
                  "overview": None, "status_labels": STATUS_LABELS,
                  "recommendation_labels": RECOMMENDATION_LABELS}
     if permissions.can_curate(user):

@@ -47,7 +47,8 @@ def active_dimensions() -> list[RubricDimension]:
     return [d for d in all_dimensions() if not d.retired]
 
 
-def _require_rubric_admin(actor) -> None:
+def require_rubric_admin(actor) -> None:
+    """403 unless ``actor`` configures the rubric (every rubric action, and the rubric page)."""
     if not permissions.can_manage_rubric(actor):
         raise PermissionDenied(_("只有平台管理员可以配置评分维度。"))
 
@@ -63,7 +64,7 @@ def _clean_dimension_name(name: str, dimension: RubricDimension | None = None) -
 
 
 def add_dimension(actor, name: str, description: str = "") -> RubricDimension:
-    _require_rubric_admin(actor)
+    require_rubric_admin(actor)
     name = _clean_dimension_name(name)
     position = (db.session.scalar(select(func.max(RubricDimension.position))) or 0) + 1
     dimension = RubricDimension(name=name, description=(description or "").strip()[:200], position=position)
@@ -75,7 +76,7 @@ def add_dimension(actor, name: str, description: str = "") -> RubricDimension:
 
 def rename_dimension(actor, dimension: RubricDimension, name: str) -> None:
     """Scores refer to the dimension, not its name: old scores follow the new name."""
-    _require_rubric_admin(actor)
+    require_rubric_admin(actor)
     name = _clean_dimension_name(name, dimension)
     if name != dimension.name:
         audit.record(actor, "rubric.rename", dimension, f"{dimension.name} → {name}")
@@ -84,7 +85,7 @@ def rename_dimension(actor, dimension: RubricDimension, name: str) -> None:
 
 def set_dimension_retired(actor, dimension: RubricDimension, retired: bool) -> None:
     """Retired dimensions keep their scores but are not offered on new or edited comments."""
-    _require_rubric_admin(actor)
+    require_rubric_admin(actor)
     if dimension.retired == retired:
         return
     dimension.retired = retired
@@ -93,7 +94,7 @@ def set_dimension_retired(actor, dimension: RubricDimension, retired: bool) -> N
 
 def move_dimension(actor, dimension: RubricDimension, direction: str) -> None:
     """Swap the dimension with its neighbour above ("up") or below ("down")."""
-    _require_rubric_admin(actor)
+    require_rubric_admin(actor)
     ordered = all_dimensions()
     index = ordered.index(dimension)
     other = index - 1 if direction == "up" else index + 1 if direction == "down" else None
@@ -138,7 +139,7 @@ def _may_comment(user, case: Case) -> bool:
     cases, and on a case under review that they are assigned to (the comment is public once
     the case is published). Not when the assignment hides the reviewer from the unit: a
     signed public comment would reveal who reviewed; the internal review is for that."""
-    if not permissions.is_reviewer(user):
+    if not permissions.is_active_expert(user):
         return False
     if case.status == CaseStatus.PUBLISHED:
         return True
@@ -150,7 +151,7 @@ def _may_comment(user, case: Case) -> bool:
 
 def require_may_comment(user, case: Case) -> None:
     """403 for anyone who is not an active reviewer, and for reviewers on cases they may not comment on."""
-    if not permissions.is_reviewer(user):
+    if not permissions.is_active_expert(user):
         raise PermissionDenied(_("只有点评专家可以发表专家点评。"))
     if not _may_comment(user, case):
         raise PermissionDenied(_("只能对已发布的案例（或分配给您点评的案例）发表专家点评。"))
@@ -239,10 +240,15 @@ def _scores_json(comment: ExpertComment) -> str:
     return json.dumps({s.dimension.name: s.score for s in comment.scores}, ensure_ascii=False)
 
 
+def require_may_edit_comment(user, comment: ExpertComment) -> None:
+    """403 unless ``user`` may edit ``comment`` (the edit page and the edit itself)."""
+    if not permissions.can_edit_expert_comment(user, comment):
+        raise PermissionDenied(_("只有点评的作者可以修改这条专家点评。"))
+
+
 def edit_comment(actor, comment: ExpertComment, data: CommentData) -> None:
     """The author edits; the previous text, scores and declaration are kept as a revision."""
-    if not permissions.can_edit_expert_comment(actor, comment):
-        raise PermissionDenied(_("只有点评的作者可以修改这条专家点评。"))
+    require_may_edit_comment(actor, comment)
     active = active_dimensions()
     body, scores, has_conflict, note = _validated(data, active)
     # The session is a fact about where the comment was given, not its content: no revision.
@@ -300,12 +306,13 @@ def form_values(comment: ExpertComment) -> dict:
 # Unit responses -------------------------------------------------------------------------------
 
 def respond(actor, comment: ExpertComment, body: str) -> UnitResponse:
+    """The rule is permissions.can_respond_to_expert_comment; a refusal says which part failed."""
     case = comment.case
-    if not permissions.is_case_unit_member(actor, case):
-        raise PermissionDenied(_("只有发布单位的成员可以回应专家点评。"))
-    if comment.response is not None:
-        raise ValidationError(_("这条点评已有回应，每条点评只能回应一次。"), "body")
-    if case.status != CaseStatus.PUBLISHED:
+    if not permissions.can_respond_to_expert_comment(actor, comment):
+        if not permissions.is_case_unit_member(actor, case):
+            raise PermissionDenied(_("只有发布单位的成员可以回应专家点评。"))
+        if comment.response is not None:
+            raise ValidationError(_("这条点评已有回应，每条点评只能回应一次。"), "body")
         raise ValidationError(_("案例未发布，暂不能回应。"), "body")
     body = _normalize(body)
     if not body:
@@ -369,7 +376,7 @@ def published_comment_counts() -> dict[int, int]:
 
 def list_experts(theme_id: int | None = None) -> list[ReviewerProfile]:
     query = (select(ReviewerProfile).join(User, User.id == ReviewerProfile.user_id)
-             .where(ReviewerProfile.active.is_(True), User.disabled_at.is_(None))
+             .where(permissions.active_expert_clause())
              .order_by(User.display_name, User.id))
     if theme_id:
         query = query.where(ReviewerProfile.themes.any(Theme.id == theme_id))
@@ -377,11 +384,18 @@ def list_experts(theme_id: int | None = None) -> list[ReviewerProfile]:
 
 
 def get_expert(user_id: int) -> ReviewerProfile:
-    """An active reviewer's profile; anyone else (never a reviewer, revoked, disabled) is not found."""
+    """An active expert's profile; anyone else (never a reviewer, revoked, disabled) is not found."""
     user = db.session.get(User, user_id)
-    if user is None or not user.is_reviewer or not user.is_active:
+    if user is None or not permissions.is_active_expert(user):
         raise NotFound(_("未找到该专家。"))
     return user.reviewer_profile
+
+
+def own_profile_for_edit(actor) -> ReviewerProfile:
+    """The acting expert's own profile (/experts/me/edit, the account page); 403 for anyone else."""
+    if not permissions.is_active_expert(actor):
+        raise PermissionDenied(_("只有点评专家可以编辑专家资料。"))
+    return get_profile_for_edit(actor, actor.id)
 
 
 def get_profile_for_edit(actor, user_id: int) -> ReviewerProfile:
@@ -445,7 +459,8 @@ def update_profile(actor, profile: ReviewerProfile, data: ProfileData) -> None:
 
 
 def photo_by_stored_name(stored_name: str) -> ReviewerProfile:
+    """Photos are shown with the expert's public page: only active experts' are served."""
     profile = db.session.scalar(select(ReviewerProfile).where(ReviewerProfile.photo_name == stored_name))
-    if not stored_name or profile is None or not profile.active:
+    if not stored_name or profile is None or not permissions.is_active_expert(profile.user):
         raise NotFound(_("文件不存在。"))
     return profile

@@ -8,7 +8,6 @@ from portal import permissions, uploads
 from portal.cases import page as case_page
 from portal.cases import services as case_services
 from portal.cases.models import Case
-from portal.errors import PermissionDenied
 from portal.extensions import db
 from portal.forms import ActionForm
 from portal.reviews import models  # noqa: F401 - registers the tables
@@ -46,19 +45,16 @@ def expert(user_id: int):
 @bp.route("/experts/me/edit", methods=["GET", "POST"])
 @login_required
 def edit_own_profile():
-    if not permissions.is_reviewer(current_user):
-        raise PermissionDenied(_("只有点评专家可以编辑专家资料。"))
-    return _edit_profile(current_user.id)
+    return _edit_profile(services.own_profile_for_edit(current_user))
 
 
 @bp.route("/experts/<int:user_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_profile(user_id: int):
-    return _edit_profile(user_id)
+    return _edit_profile(services.get_profile_for_edit(current_user, user_id))
 
 
-def _edit_profile(user_id: int):
-    profile = services.get_profile_for_edit(current_user, user_id)
+def _edit_profile(profile):
     form = ExpertProfileForm(obj=profile)
     themes = case_services.active_themes() + [t for t in profile.themes if t.retired]
     form.themes.choices = [SelectChoice(t.id, t.name) for t in themes]
@@ -73,7 +69,7 @@ def _edit_profile(user_id: int):
                                     remove_photo=bool(form.remove_photo.data))
         if run_form_action(form, lambda: services.update_profile(current_user, profile, data),
                            _("专家资料已保存。")) is not FAILED:
-            if profile.active:
+            if permissions.is_active_expert(profile.user):
                 return redirect(url_for(".expert", user_id=profile.user_id))
             return redirect(url_for(".edit_profile", user_id=profile.user_id))
     return render_template("reviews/profile_form.html", form=form, profile=profile), 422 if form.errors else 200
@@ -122,8 +118,7 @@ def post_comment(case_id: int):
 @login_required
 def edit_comment(comment_id: int):
     comment = services.get_comment(comment_id)
-    if not permissions.can_edit_expert_comment(current_user, comment):
-        raise PermissionDenied(_("只有点评的作者可以修改这条专家点评。"))
+    services.require_may_edit_comment(current_user, comment)
     dimensions = services.active_dimensions()
     if request.method == "GET":
         form = expert_comment_form(dimensions, data=services.form_values(comment))
@@ -158,8 +153,6 @@ def delete_comment(comment_id: int):
 @login_required
 def respond(comment_id: int):
     comment = services.get_comment(comment_id)
-    if not permissions.is_case_unit_member(current_user, comment.case):
-        raise PermissionDenied(_("只有发布单位的成员可以回应专家点评。"))
     form = ResponseForm()
     form.validate()
     run_action(lambda: services.respond(current_user, comment, form.body.data or ""), _("回应已发布。"))
@@ -168,15 +161,10 @@ def respond(comment_id: int):
 
 # Rubric admin ------------------------------------------------------------------------------------
 
-def _require_rubric_admin() -> None:
-    if not permissions.can_manage_rubric(current_user):
-        raise PermissionDenied(_("只有平台管理员可以配置评分维度。"))
-
-
 @bp.route("/admin/rubric", methods=["GET", "POST"])
 @login_required
 def rubric():
-    _require_rubric_admin()
+    services.require_rubric_admin(current_user)
     form = DimensionForm()
     if form.validate_on_submit():
         if run_form_action(form, lambda: services.add_dimension(current_user, form.name.data,
@@ -190,7 +178,7 @@ def rubric():
 @bp.route("/admin/rubric/<int:dimension_id>", methods=["POST"])
 @login_required
 def update_dimension(dimension_id: int):
-    _require_rubric_admin()
+    services.require_rubric_admin(current_user)
     dimension = services.get_dimension(dimension_id)
     if "retired" in request.form:
         retired = request.form["retired"] == "1"

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from portal import permissions, uploads
 from portal.cases import page as case_page
 from portal.cases import services as case_services
-from portal.errors import PermissionDenied, ValidationError
+from portal.errors import ValidationError
 from portal.forms import ActionForm
 from portal.sessions import participation, services
 from portal.sessions.forms import (
@@ -123,8 +123,7 @@ def material(session_id: int, material_id: int):
 # Admin: lists, events and series -----------------------------------------------------------------
 
 def _require_manager() -> None:
-    if not permissions.can_manage_sessions(current_user):
-        raise PermissionDenied(_("只有平台管理员可以管理分享会。"))
+    services.require_manager(current_user)
 
 
 @bp.route("/admin/sessions")

@@ -41,6 +41,7 @@ from portal.sessions.services.common import (
     MAX_OFFSET_SECONDS,
     ROLE_LABELS,
     STATUS_LABELS,
+    require_manager,
 )
 from portal.sessions.services.events import (
     EventData,
@@ -109,6 +110,7 @@ from portal.sessions.services.times import (
 from portal.timezones import shanghai_to_utc, utc_to_shanghai
 
 __all__ = [
+    "require_manager",
     "MAX_INT",
     "MAX_DESCRIPTION",
     "MAX_MINUTES",

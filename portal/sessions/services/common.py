@@ -38,6 +38,10 @@ def _require_manager(actor) -> None:
         raise PermissionDenied(_("只有平台管理员可以管理分享会。"))
 
 
+#: 403 unless ``actor`` organizes sessions: the organizer pages call it before showing anything.
+require_manager = _require_manager
+
+
 # Small validators -------------------------------------------------------------------------------
 
 def _text(value: str | None, limit: int, field_name: str, label: str, *, required: bool = False) -> str:

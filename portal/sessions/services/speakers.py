@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from portal import permissions
 from portal.admin import audit
-from portal.auth.models import ReviewerProfile, User
+from portal.auth.models import User
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.orgs.models import Organization, OrgStatus
@@ -27,8 +28,7 @@ class SpeakerData:
 def expert_choices() -> list[User]:
     """Active reviewers a speaker may be linked to."""
     return list(db.session.scalars(
-        select(User).join(ReviewerProfile, ReviewerProfile.user_id == User.id)
-        .where(ReviewerProfile.active.is_(True), User.disabled_at.is_(None)).order_by(User.display_name, User.id)))
+        select(User).where(permissions.active_expert_clause()).order_by(User.display_name, User.id)))
 
 
 def _apply_speaker(speaker: SessionSpeaker, data: SpeakerData) -> None:
@@ -37,7 +37,7 @@ def _apply_speaker(speaker: SessionSpeaker, data: SpeakerData) -> None:
     user = None
     if data.user_id:
         user = db.session.get(User, data.user_id)
-        if user is None or not user.is_reviewer or not user.is_active:
+        if user is None or not permissions.is_active_expert(user):
             raise ValidationError(_("只能关联在册的点评专家。"), "user_id")
     name = (data.name or "").strip() or (user.display_name if user else "")
     affiliation = (data.affiliation or "").strip() or (user.reviewer_profile.affiliation if user else "")
