@@ -14,7 +14,6 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from portal.search.analysis import FIELD_SEP, ChineseAnalyzer, fold
 
-
 # The `chars` field of the old layout: every character of the text with its position, so that
 # a phrase of characters found substrings the segmenter splits differently. It cost 42 % of the
 # index size and 1.8x the build time; the application now scans the word list instead.

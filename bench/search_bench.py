@@ -108,7 +108,6 @@ def child_index(size: int, base: Path, variant: str, seed: int, limitmb: int) ->
     from bench.corpus import CaseGenerator, text_of
     from portal.search import analysis
     from portal.search import index as search_index
-    from portal.search.schema import build_schema
 
     analysis.load_dictionary()  # once, before the writer forks its workers
     t = time.perf_counter()
@@ -274,7 +273,7 @@ def child_query(bases: dict[str, Path], spawn_wall: float, reps_cold: int, reps_
                 samples[name][label]["warm"].append(ms)
     # (d) repeated: the same query again, answered from the result cache.
     for label, _kind, q, filters, sort in QUERIES:
-        for name, mod in modules.items():
+        for name in modules:
             run(name, q, filters, sort)
             for _ in range(reps_warm):
                 ms, _r = run(name, q, filters, sort)

@@ -77,17 +77,17 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
+    from portal.adoptions.views import bp as adoptions_bp
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.cases.views import bp as cases_bp
-    from portal.main.views import bp as main_bp
-    from portal.search.views import bp as search_bp
-    from portal.orgs.views import bp as orgs_bp
-    from portal.reviews.views import bp as reviews_bp
-    from portal.reviews.assignment_views import bp as assignments_bp
     from portal.discussion.views import bp as discussion_bp
-    from portal.adoptions.views import bp as adoptions_bp
+    from portal.main.views import bp as main_bp
     from portal.notifications.views import bp as notifications_bp
+    from portal.orgs.views import bp as orgs_bp
+    from portal.reviews.assignment_views import bp as assignments_bp
+    from portal.reviews.views import bp as reviews_bp
+    from portal.search.views import bp as search_bp
     from portal.sessions.participation_views import bp as participation_bp
     from portal.sessions.views import bp as sessions_bp
 

@@ -61,7 +61,7 @@ def seed_demo_command():
     created, logins = seed_demo()
     db.session.commit()
     click.echo("Demo data " + ("loaded." if created else "already present; nothing changed."))
-    click.echo("Demo logins (password for all: %s):" % logins["password"])
+    click.echo(f"Demo logins (password for all: {logins['password']}):")
     for email, role in logins["accounts"]:
         click.echo(f"  {email:<28} {role}")
 

@@ -362,8 +362,7 @@ def _seed_sessions(curator: User) -> bool:
 
     from portal.cases.models import Case, Theme
     from portal.reviews.models import ExpertComment
-    from portal.sessions.models import (AgendaItem, CaseProposal, Event, Registration, Series, SessionSpeaker,
-                                        SharingSession)
+    from portal.sessions.models import AgendaItem, CaseProposal, Event, Registration, Series, SessionSpeaker, SharingSession
 
     if db.session.scalar(select(Event.id).limit(1)) is not None:
         return False
@@ -379,7 +378,7 @@ def _seed_sessions(curator: User) -> bool:
     chen = get_user_by_email("expert.chen@demo.example.org")
 
     def fill(session: SharingSession, spec: dict) -> None:
-        for n, (kind, title, external_id, presenter, minutes) in enumerate(spec["agenda"], start=1):
+        for kind, title, external_id, presenter, minutes in spec["agenda"]:
             target = case(external_id) if external_id else None
             if kind == "case" and (target is None or not target.is_published):
                 continue

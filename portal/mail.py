@@ -35,7 +35,7 @@ def send_mail(to: str, subject: str, body: str) -> None:
             _send_smtp(msg)
         else:
             _write_file(msg)
-    except Exception:  # noqa: BLE001 - mail must not break the request
+    except Exception:  # mail must not break the request
         current_app.logger.exception("Could not send mail to %s", to)
 
 

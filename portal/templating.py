@@ -10,7 +10,6 @@ from portal.orgs.models import OrgRole, OrgStatus
 from portal.text import render_markdown
 
 
-
 def N_(message: str) -> str:
     """Mark a string for extraction; it is translated where it is displayed."""
     return message

@@ -6,7 +6,7 @@ calendar files, due dates and the year things belong to.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 NAME = "Asia/Shanghai"
@@ -19,19 +19,19 @@ def shanghai_to_utc(value: datetime | None) -> datetime | None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=SHANGHAI)
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 def utc_to_shanghai(value: datetime | None) -> datetime | None:
     """Naive UTC (as stored) -> naive Asia/Shanghai wall-clock time (for form fields)."""
     if value is None:
         return None
-    return value.replace(tzinfo=timezone.utc).astimezone(SHANGHAI).replace(tzinfo=None)
+    return value.replace(tzinfo=UTC).astimezone(SHANGHAI).replace(tzinfo=None)
 
 
 def as_shanghai(value: datetime) -> datetime:
     """Naive UTC (as stored) -> an aware Asia/Shanghai time (calendar files)."""
-    return value.replace(tzinfo=timezone.utc).astimezone(SHANGHAI)
+    return value.replace(tzinfo=UTC).astimezone(SHANGHAI)
 
 
 def today() -> date:

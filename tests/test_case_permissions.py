@@ -16,10 +16,11 @@ For every outcome except DONE the database must be exactly as before the request
 button changes nothing.
 
 The world every row runs in: 单位管理员 runs a verified unit (阳光社工) in which 单位编辑 is an
-editor, and has applied for a second unit that is still pending; 他单位管理员 runs another verified unit; the practitioner and the reviewer (点评专家) belong
-to no unit; the platform admin is the case curator (审核人). 阳光社工 has one case in every
-workflow state, built through the services, plus a second draft whose text holds a mobile number
-for the privacy check. The draft and the published case each have a PNG attachment.
+editor, and has applied for a second unit that is still pending; 他单位管理员 runs another
+verified unit; the practitioner and the reviewer (点评专家) belong to no unit; the platform
+admin is the case curator (审核人). 阳光社工 has one case in every workflow state, built
+through the services, plus a second draft whose text holds a mobile number for the privacy
+check. The draft and the published case each have a PNG attachment.
 """
 from __future__ import annotations
 

@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from portal.cases.models import Attachment, Case, CaseStatus
 from portal.extensions import db as _db
 
-
 # -- sample files --------------------------------------------------------------------------------
 
 def tiny_png() -> bytes:

@@ -346,9 +346,9 @@ def test_a_retired_theme_cannot_be_chosen_for_a_new_case(app, client, auth, worl
 
 def test_an_incomplete_case_lists_what_is_missing_and_cannot_be_submitted(app, client, auth, world):
     login(auth, world["editor"])
-    empty = {name: "" for name in ("summary", "background", "approach", "outcomes", "lessons", "problems",
-                                   "province", "city", "county", "community", "community_type",
-                                   "started_on", "ended_on", "beneficiaries")}
+    empty = dict.fromkeys(("summary", "background", "approach", "outcomes", "lessons", "problems", "province",
+                           "city", "county", "community", "community_type", "started_on", "ended_on",
+                           "beneficiaries"), "")
     case_id = create_through_form(client, title="只写了标题", themes=[], tags="", **empty)
 
     expected = ["摘要", "背景", "做法", "成效", "经验启示", "至少一个主题", "地区（省级行政区和城市）", "社区类型"]

@@ -32,7 +32,8 @@ def world(app, factory):
     from portal.discussion.services import post_comment as discuss
     from portal.orgs.services import invite_member
     from portal.reviews.services import NO_CONFLICT, CommentData, active_dimensions, post_comment
-    from portal.sessions import participation, services as sessions
+    from portal.sessions import participation
+    from portal.sessions import services as sessions
     from portal.sessions.services import AgendaData
     from tests.test_case_permissions import make_png
 

@@ -74,7 +74,7 @@ def _expected_mobiles(case: dict, key: str) -> list[str]:
     return [FAKE_MOBILE] if (case["status"] == "draft" and key == "approach") else []
 
 
-def _case_problems(n: int, case: dict) -> list[str]:  # noqa: C901 - a flat list of rules reads best
+def _case_problems(n: int, case: dict) -> list[str]:  # a flat list of rules reads best
     """What is wrong with the ``n``-th demo case (1-based); [] when it follows every rule."""
     errors: list[str] = []
     err = errors.append

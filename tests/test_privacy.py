@@ -1,11 +1,11 @@
 """Personal-data scanner for case text (portal.cases.privacy)."""
+import dataclasses
 import hashlib
 from datetime import date
 
 import pytest
 
-from portal.cases.privacy import (KIND_LABELS, Finding, is_valid_id_number, luhn_ok, mask_in_text,
-                                  mask_value, scan_fields, scan_text)
+from portal.cases.privacy import KIND_LABELS, Finding, is_valid_id_number, luhn_ok, mask_in_text, mask_value, scan_fields, scan_text
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -259,7 +259,7 @@ def test_labels(kind):
 
 def test_finding_is_frozen():
     [f] = scan_text("13812345678", "a")
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         f.value = "x"
 
 

@@ -245,7 +245,7 @@ def test_review_after_the_case_left_review_is_refused_and_the_old_review_kept(ap
     # The reviewer still sees the case and their own review, read-only.
     page = client.get(f"/cases/{ids['in_review']}").get_data(as_text=True)
     assert "请补充居民满意度调查。" in page and "意见不能再修改" in page
-    assert 'action="/cases/%d/internal-review"' % ids["in_review"] not in page
+    assert f'action="/cases/{ids["in_review"]}/internal-review"' not in page
 
 
 def test_cancelled_assignment_loses_access(app, client, auth, world):

@@ -29,10 +29,14 @@ FILLER = {
 
 # Helpers ------------------------------------------------------------------------------------
 
-@pytest.fixture
-def org_id(factory):
+def make_org(factory) -> int:
     _uid, email = factory.user()
     return factory.org(email, name=ORG_NAME, org_type="委员单位", province="贵州省")
+
+
+@pytest.fixture
+def org_id(factory):
+    return make_org(factory)
 
 
 def make_case(app, org_id, title, body="具体做法见附件。", **options) -> int:

@@ -18,9 +18,15 @@ import pytest
 from sqlalchemy import func, select, update
 
 from portal.extensions import db as _db
-from tests.test_search import add_case, api, found, make_case, org_id  # noqa: F401 - org_id is a fixture
+from tests.test_search import add_case, api, found, make_case, make_org
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def org_id(factory):
+    return make_org(factory)
+
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 
 

@@ -9,7 +9,9 @@ import pytest
 
 from tests.test_sessions import build_world, state
 
-AGENDA = lambda app, key, ids: state(app)["sessions"][ids[key]]["agenda"]  # noqa: E731
+
+def agenda_of(app, key, ids):
+    return state(app)["sessions"][ids[key]]["agenda"]
 
 
 @pytest.fixture
@@ -30,7 +32,7 @@ def add(client, session_id, **data):
 
 
 def titles(app, ids, key="planned"):
-    rows = AGENDA(app, key, ids)
+    rows = agenda_of(app, key, ids)
     assert [p for p, _t in rows] == list(range(1, len(rows) + 1)), rows  # always dense 1..n
     return [t for _p, t in rows]
 
@@ -192,9 +194,9 @@ def test_session_page_links_into_the_recording(app, client, world):
 
 
 def test_agenda_item_of_a_case_later_archived_keeps_its_title_without_link(app, client, world):
+    from portal.cases.models import Case
     from portal.cases.services import transition
     from portal.extensions import db
-    from portal.cases.models import Case
     from tests.test_sessions import admin_user
 
     ids = world["ids"]

@@ -137,9 +137,10 @@ def test_members_only_materials(app, client, auth, world, factory, who, sees):
 
 
 def test_members_predicate_is_one_rule(app, world, factory):
+    from flask_login import AnonymousUserMixin
+
     from portal import permissions
     from portal.auth.services import get_user_by_email
-    from flask_login import AnonymousUserMixin
 
     _id, pending_email = factory.user("p2@example.org", "待审")
     factory.org(pending_email, name="另一个待审单位", status="pending")

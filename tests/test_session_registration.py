@@ -242,11 +242,11 @@ def _users(factory, n, prefix="u"):
 def test_waiting_list_fills_in_order_and_cancelling_promotes_the_oldest(app, factory):
     from sqlalchemy import select
 
+    from portal.auth.models import User
     from portal.extensions import db
     from portal.notifications.models import Notification
     from portal.sessions import participation
     from portal.sessions.models import SharingSession
-    from portal.auth.models import User
 
     people = _users(factory, 5)
     with app.app_context():
@@ -387,7 +387,7 @@ def _run_together(clients, url):
         try:
             barrier.wait(timeout=10)
             results[i] = c.post(url).status_code
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+        except Exception as exc:  # reported by the assertion below
             errors.append(exc)
 
     threads = [threading.Thread(target=go, args=(i, c)) for i, c in enumerate(clients)]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -43,11 +43,11 @@ PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 
 def shanghai(year, month, day, hour=14, minute=0) -> datetime:
     """A Beijing wall-clock time as the naive UTC the services store."""
-    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI).astimezone(timezone.utc).replace(tzinfo=None)
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI).astimezone(UTC).replace(tzinfo=None)
 
 
 def future(days: int, hours: int = 2) -> tuple[datetime, datetime]:
-    start = (datetime.now(timezone.utc).replace(tzinfo=None, second=0, microsecond=0) + timedelta(days=days))
+    start = (datetime.now(UTC).replace(tzinfo=None, second=0, microsecond=0) + timedelta(days=days))
     return start, start + timedelta(hours=hours)
 
 

@@ -3,8 +3,10 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.adoptions import models  # noqa: F401 - registers the tables
-from portal.adoptions import services
+from portal.adoptions import (
+    models,  # noqa: F401 - registers the tables
+    services,
+)
 from portal.adoptions.forms import AdoptionForm
 from portal.adoptions.models import AdoptionReport
 from portal.cases import page as case_page

@@ -9,9 +9,9 @@ every line under that unit instead (e.g. to copy one unit's cases into another).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Iterable, Iterator
 
 from sqlalchemy import select
 

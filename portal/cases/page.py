@@ -116,6 +116,6 @@ def _similar(case) -> list:
 
     try:
         return similar(case.id)
-    except Exception:  # noqa: BLE001 - an index problem must not break the case page
+    except Exception:  # an index problem must not break the case page
         current_app.logger.exception("similar cases unavailable for case %s", case.id)
         return []

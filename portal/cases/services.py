@@ -82,7 +82,7 @@ class CaseData:
 
     TEXT_LIMITS = {"title": 120, "summary": 300, "city": 50, "county": 50, "community": 100,
                    "partners": 300, "funding_source": 200, "contact": 200,
-                   **{s: MAX_SECTION_CHARS for s in SECTIONS}}
+                   **dict.fromkeys(SECTIONS, MAX_SECTION_CHARS)}
 
 
 # Themes -----------------------------------------------------------------------------

@@ -6,8 +6,10 @@ from flask_login import current_user, login_required
 
 from portal import permissions
 from portal.cases import page as case_page
-from portal.discussion import models  # noqa: F401 - registers the tables
-from portal.discussion import services
+from portal.discussion import (
+    models,  # noqa: F401 - registers the tables
+    services,
+)
 from portal.discussion.forms import CommentForm, ModerationForm, ReportForm
 from portal.discussion.models import Comment, CommentStatus
 from portal.errors import ValidationError

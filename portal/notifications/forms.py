@@ -23,7 +23,7 @@ def preferences_form(current: dict[str, tuple[bool, bool]] | None = None, **kwar
             """(label, in-app field, e-mail field) per kind, in display order."""
             return [(label, self[f"in_app_{kind}"], self[f"email_{kind}"]) for kind, label in KIND_LABELS.items()]
 
-    for kind, label in KIND_LABELS.items():
+    for kind in KIND_LABELS:
         setattr(PreferencesForm, f"in_app_{kind}", BooleanField(_l("站内通知")))
         setattr(PreferencesForm, f"email_{kind}", BooleanField(_l("邮件")))
     data = {}

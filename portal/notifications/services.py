@@ -18,12 +18,11 @@ from portal import permissions
 from portal.auth.models import User
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.urls import site_path
 from portal.mail import send_after_commit
 from portal.models_base import utcnow
 from portal.notifications.models import Follow, FollowTarget, Kind, Notification, NotificationPreference
 from portal.regions import PROVINCES
-from portal.urls import safe_next_url
+from portal.urls import safe_next_url, site_path
 
 #: Every kind with its label on the preferences page, in display order.
 KIND_LABELS = {

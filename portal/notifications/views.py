@@ -7,8 +7,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.errors import ValidationError
 from portal.extensions import db
 from portal.forms import ActionForm
-from portal.notifications import models  # noqa: F401 - registers the tables
-from portal.notifications import services
+from portal.notifications import (
+    models,  # noqa: F401 - registers the tables
+    services,
+)
 from portal.notifications.forms import FollowForm, preferences_form
 from portal.urls import safe_next_url
 from portal.web import run_action

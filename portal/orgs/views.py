@@ -4,11 +4,11 @@ from flask_login import current_user, login_required
 
 from portal.extensions import db
 from portal.forms import ActionForm
-from portal.web import FAILED, run_form_action
-from portal.web import run_action as _run
 from portal.orgs import services
 from portal.orgs.forms import InviteForm, OrgForm, RoleForm
 from portal.regions import PROVINCES
+from portal.web import FAILED, run_form_action
+from portal.web import run_action as _run
 
 bp = Blueprint("orgs", __name__, url_prefix="/orgs")
 

@@ -21,13 +21,13 @@ from portal.auth.models import User
 from portal.cases.models import Case, CaseStatus
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.urls import site_path
 from portal.forms import ActionForm
 from portal.models_base import utcnow
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.reviews.assignment_forms import RECOMMENDATION_LABELS, AssignReviewerForm, InternalReviewForm
 from portal.reviews.models import AssignmentStatus, InternalReview, Recommendation, ReviewAssignment
+from portal.urls import site_path
 
 MAX_BODY = 20000
 MAX_REASONS = 5000

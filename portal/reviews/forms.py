@@ -13,6 +13,7 @@ from portal.cases.forms import CheckboxList
 from portal.forms import required
 from portal.reviews import services
 
+
 def _optional_int(value):
     """"" (not chosen) -> None; otherwise an int (the service checks it)."""
     if value in (None, "", "None", "0", 0):

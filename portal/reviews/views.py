@@ -10,8 +10,10 @@ from portal.cases import services as case_services
 from portal.cases.models import Case
 from portal.extensions import db
 from portal.forms import ActionForm
-from portal.reviews import models  # noqa: F401 - registers the tables
-from portal.reviews import services
+from portal.reviews import (
+    models,  # noqa: F401 - registers the tables
+    services,
+)
 from portal.reviews.forms import DimensionForm, ExpertProfileForm, ResponseForm, expert_comment_form
 from portal.storage import upload_dir
 from portal.web import FAILED, run_action, run_form_action

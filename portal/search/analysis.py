@@ -240,9 +240,9 @@ class TermPositions(Positions):
             yield term, n, float(n) * fb, pack_uint(n) + dumps(deltas, 2)
 
 
-def ChineseAnalyzer() -> Analyzer:  # noqa: N802 - Whoosh's naming convention for analyzers
+def ChineseAnalyzer() -> Analyzer:  # Whoosh's naming convention for analyzers
     return ChineseTokenizer(search=True)
 
 
-def FieldsAnalyzer() -> Analyzer:  # noqa: N802
+def FieldsAnalyzer() -> Analyzer:
     return FieldsTokenizer(search=True)

@@ -173,7 +173,7 @@ class Indexer:
             return drain(self.app)
         except search_index.LockError:
             log.info("search index busy; the outbox will be drained later")
-        except Exception:  # noqa: BLE001 - the database change is saved; retry later
+        except Exception:  # the database change is saved; retry later
             log.exception("search indexing failed; changes stay in the outbox")
         return 0
 
@@ -206,7 +206,7 @@ class Indexer:
         try:
             with self.app.app_context():
                 query.warm()
-        except Exception:  # noqa: BLE001 - a missing or broken index is reported by searches
+        except Exception:  # a missing or broken index is reported by searches
             log.debug("search warm-up skipped", exc_info=True)
 
 

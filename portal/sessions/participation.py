@@ -16,7 +16,7 @@ Every function checks its permissions (portal.permissions, "Sessions"); views co
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
@@ -289,7 +289,7 @@ def _vevent(sharing: SharingSession, *, waitlisted: bool = False):
 
     event = VEvent()
     event.add("uid", _uid(sharing))
-    event.add("dtstamp", datetime.now(timezone.utc).replace(microsecond=0))
+    event.add("dtstamp", datetime.now(UTC).replace(microsecond=0))
     event.add("dtstart", as_shanghai(sharing.starts_at))
     event.add("dtend", as_shanghai(sharing.ends_at))
     event.add("summary", sharing.title)

@@ -362,11 +362,13 @@ def move_agenda(session_id: int, item_id: int):
     session = _managed(session_id)
     item = services.get_agenda_item(session, item_id)
     direction = request.form.get("direction", "")
-    if direction:
-        action = lambda: services.move_agenda_item(current_user, item, direction)  # noqa: E731
-    else:
-        position = request.form.get("position", type=int)
-        action = lambda: services.set_agenda_position(current_user, item, position)  # noqa: E731
+    position = request.form.get("position", type=int)
+
+    def action():
+        if direction:
+            return services.move_agenda_item(current_user, item, direction)
+        return services.set_agenda_position(current_user, item, position)
+
     run_action(action, _("议程顺序已调整。"))
     return redirect(url_for(".manage", session_id=session_id, _anchor="agenda"))
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
@@ -117,7 +117,7 @@ def _read_paragraph(p_el, doc, styles: _Styles) -> _Para:
         text = run.text
         if not text:
             continue
-        bold = _safe(lambda: run.bold)
+        bold = _safe(lambda run=run: run.bold)
         if bold is None:
             bold = styles.character_bold(run)
         if bold is None:

@@ -334,7 +334,7 @@ def _field_lengths(reader, field: str, cache: dict) -> list[int]:
             raw = col._dbfile.get(col._basepos, count)
             if len(raw) == count:
                 lengths = [_BYTE_TO_LENGTH[b] for b in raw] + [0] * (n - count)
-        except Exception:  # noqa: BLE001 - another codec: ask per document
+        except Exception:  # another codec: ask per document
             lengths = None
         if lengths is None:
             lengths = [reader.doc_field_length(d, field, 0) or 0 for d in range(n)]
@@ -351,7 +351,7 @@ def _lexicon(reader, field: str, cache: dict) -> list[str]:
     if key not in cache:
         try:
             raw = _raw_terms(reader, field)
-        except Exception:  # noqa: BLE001 - another codec: the public (slower) iterator
+        except Exception:  # another codec: the public (slower) iterator
             raw = list(reader.lexicon(field)) if field in reader.schema else []
         cache[key] = b"\n".join(raw).decode("utf-8").split("\n") if raw else []
     return cache[key]
@@ -394,7 +394,7 @@ def _published(reader, cache: dict) -> list:
             count = min(n, cr._count)
             raw = cr._dbfile.get(cr._basepos, cr._fixedlen * count)
             values = list(struct.unpack(f"!{count}{cr._typecode}", raw)) + [cr._default] * (n - count)
-        except Exception:  # noqa: BLE001 - another column type: read per document
+        except Exception:  # another column type: read per document
             values = None
         if values is None:
             values = [cr[d] for d in range(n)]

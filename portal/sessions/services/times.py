@@ -2,7 +2,7 @@
 (the Asia/Shanghai conversions live in :mod:`portal.timezones`)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 
@@ -15,7 +15,7 @@ from portal.sessions.services.common import MAX_OFFSET_SECONDS
 def _as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is None:
         return value
-    return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.astimezone(UTC).replace(tzinfo=None)
 
 
 _DIGITS = "零一二三四五六七八九"
