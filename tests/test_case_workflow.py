@@ -510,12 +510,13 @@ def test_returned_with_a_reason_answered_resubmitted_and_published(app, client, 
     assert section(show, "timeline") == "" and "流程记录" not in show
     assert "请补充加装电梯前后居民出行情况" not in show and "已补充出行次数" not in show
     assert "登录后可见" in show and "0851-85550000" not in show
-    assert client.get(f"/cases/{case_id}/history").status_code == 404
+    assert path_of(client.get(f"/cases/{case_id}/history")) == "/auth/login"
     # A logged-in practitioner sees the contact, still not the timeline.
     login(auth, world["practitioner"])
     show = page_of(client.get(f"/cases/{case_id}"))
     assert "王老师 0851-85550000" in show and "登录后可见" not in show
     assert "流程记录" not in show and "请补充加装电梯前后居民出行情况" not in show
+    assert client.get(f"/cases/{case_id}/history").status_code == 404
 
 
 def test_returning_without_a_reason_is_refused(app, client, auth, world):
