@@ -293,15 +293,18 @@ def build_world(app, factory):
 def _state(app) -> dict:
     """Everything a case button could change, read fresh from the database."""
     from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
 
     from portal.cases.models import Case, Theme
     from portal.extensions import db
 
     with app.app_context():
+        query = select(Case).options(selectinload(Case.attachments), selectinload(Case.privacy_decisions),
+                                     selectinload(Case.versions))
         cases = {c.id: {"status": c.status, "featured": c.featured, "title": c.title,
                         "attachments": len(c.attachments), "decisions": len(c.privacy_decisions),
                         "versions": len(c.versions)}
-                 for c in db.session.scalars(select(Case))}
+                 for c in db.session.scalars(query)}
         themes = {t.id: {"name": t.name, "retired": t.retired} for t in db.session.scalars(select(Theme))}
         db.session.remove()
     return {"cases": cases, "themes": themes}
