@@ -250,6 +250,7 @@ TABLE = [
 def state(app) -> dict:
     """Everything a session button could change, read fresh from the database."""
     from sqlalchemy import func, select
+    from sqlalchemy.orm import selectinload
 
     from portal.extensions import db
     from portal.notifications.models import Notification
@@ -257,7 +258,9 @@ def state(app) -> dict:
 
     with app.app_context():
         sessions = {}
-        for s in db.session.scalars(select(SharingSession)):
+        query = select(SharingSession).options(*(selectinload(getattr(SharingSession, name)) for name in
+                                                 ("speakers", "agenda", "materials", "organizations")))
+        for s in db.session.scalars(query):
             sessions[s.id] = {
                 "title": s.title, "status": s.status, "capacity": s.capacity, "minutes": s.minutes,
                 "closed_at": s.closed_at, "starts_at": s.starts_at, "ends_at": s.ends_at,
