@@ -379,6 +379,10 @@ class AuthActions:
 
     def _token(self, path: str) -> dict:
         if not self._client.application.config.get("WTF_CSRF_ENABLED", True):
+            # A browser would have shown the form, and with it any messages still waiting
+            # (such as the last person's "欢迎回来，…"): drop them as that page would.
+            with self._client.session_transaction() as session:
+                session.pop("_flashes", None)
             return {}
         token = csrf_token(self._client, path)
         return {"csrf_token": token} if token else {}
