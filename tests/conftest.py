@@ -317,9 +317,9 @@ def snapshot(request, app, database, factory, app_config, tmp_path_factory):
 
     The first test of a module (per backend, per app configuration) builds it through the real
     services; the database and the instance folder (uploads, search index, mail) are then
-    saved, and later tests get a copy restored into their own fresh app (a file copy on SQLite,
-    TRUNCATE + INSERT on PostgreSQL: 20-60 ms instead of seconds of building). ``build`` must
-    return plain data (ids, e-mails), never ORM objects.
+    saved, and later tests get a copy restored into their app (a folder copy on SQLite; on
+    PostgreSQL DELETE + INSERT of the saved rows: milliseconds instead of seconds of building).
+    ``build`` must return plain data (ids, e-mails), never ORM objects.
     """
     def use(build, name: str = "world"):
         key = (database["backend"], request.module.__name__, name, repr(sorted(app_config.items())))
