@@ -1,8 +1,8 @@
 from flask import Blueprint, current_app, redirect, render_template, request
-from sqlalchemy import func, select
+from flask_login import current_user
 
-from portal.extensions import db
-from portal.orgs.models import Organization, OrgStatus
+from portal.forms import ActionForm
+from portal.main import services
 from portal.urls import safe_next_url
 
 bp = Blueprint("main", __name__)
@@ -10,17 +10,8 @@ bp = Blueprint("main", __name__)
 
 @bp.route("/")
 def index():
-    org_count = db.session.scalar(
-        select(func.count()).select_from(Organization).where(Organization.status == OrgStatus.VERIFIED)
-    )
-    provinces = db.session.scalar(
-        select(func.count(func.distinct(Organization.province))).where(Organization.status == OrgStatus.VERIFIED)
-    )
-    recent_orgs = db.session.scalars(
-        select(Organization).where(Organization.status == OrgStatus.VERIFIED)
-        .order_by(Organization.reviewed_at.desc(), Organization.id.desc()).limit(6)
-    ).all()
-    return render_template("main/index.html", org_count=org_count, provinces=provinces, recent_orgs=recent_orgs)
+    return render_template("main/index.html", home=services.home_page_data(current_user),
+                           action_form=ActionForm())
 
 
 @bp.route("/about")

@@ -14,6 +14,7 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from portal import permissions, timezones
 from portal.admin import audit
@@ -283,6 +284,8 @@ def reviewer_queue(user) -> list[ReviewRow]:
     assignments = list(db.session.scalars(
         select(ReviewAssignment).where(ReviewAssignment.reviewer_id == user.id,
                                        ReviewAssignment.status != AssignmentStatus.CANCELLED)
+        .options(selectinload(ReviewAssignment.case).selectinload(Case.org),
+                 selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.review))
         .order_by(ReviewAssignment.created_at.desc(), ReviewAssignment.id.desc())))
     rows = _rows(user, assignments)
     rows.sort(key=lambda r: (r.assignment.status != AssignmentStatus.PENDING,

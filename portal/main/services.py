@@ -1,0 +1,248 @@
+"""What the home page shows: the public part (cases, sessions, expert comments, themes and
+headline figures, the same for everyone) and the personal panel of a logged-in user (their
+to-dos and the links to the pages they may use).
+
+Every rule comes from the module that owns it: the upcoming rule from portal.sessions.services,
+registration from portal.sessions.participation, the review queue from
+portal.reviews.assignments (which hides the unit of a blind review), the curation queue from
+portal.cases.services, the moderation queue from portal.discussion.services, and who may do
+what from portal.permissions. Only published cases (and expert comments on them) are shown.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, exists, func, not_, or_, select, union
+from sqlalchemy.orm import aliased, selectinload
+
+from portal import permissions
+from portal.cases.models import Case, CaseStatus, Theme, case_themes
+from portal.extensions import db
+from portal.orgs.models import Membership, Organization, OrgStatus
+from portal.reviews.models import AssignmentStatus, ExpertComment
+from portal.sessions.models import Registration, SessionStatus, SharingSession
+
+FEATURED_LIMIT = 3
+LATEST_LIMIT = 6
+COMMENTS_LIMIT = 4
+QUESTIONS_LIMIT = 5
+
+
+@dataclass
+class Figures:
+    """Headline figures, counted from the data."""
+
+    cases: int            # published cases
+    units: int            # verified units
+    provinces: int        # provinces of verified units and published cases
+    sessions: int         # sessions held (every session that is no longer upcoming)
+    participants: int     # participants recorded when the sessions were closed (person-times)
+
+
+@dataclass
+class NextSession:
+    session: SharingSession
+    registration_open: bool              # participation.registration_refusal() is None
+    registration: Registration | None    # the viewer's own (registered or waitlisted)
+
+
+@dataclass
+class Panel:
+    """The logged-in user's to-dos and counts. A part is None when it does not apply to them."""
+
+    # Unit editors (members of a verified unit)
+    can_publish: bool = False
+    unit_counts: dict | None = None       # {"published": n, "drafts": n, "returned": n, "questions": n}
+    drafts: list[Case] = field(default_factory=list)
+    returned: list[Case] = field(default_factory=list)
+    questions: list = field(default_factory=list)     # discussion comments still unanswered
+    # Reviewers
+    is_reviewer: bool = False
+    assignments_due: list = field(default_factory=list)   # reviews.assignments.ReviewRow, pending only
+    # Platform admins
+    can_curate: bool = False
+    cases_waiting: int | None = None
+    can_review_orgs: bool = False
+    unit_applications: int | None = None
+    can_moderate: bool = False
+    reports_to_moderate: int | None = None
+    has_unit: bool = False
+
+
+@dataclass
+class HomePage:
+    featured: list[Case]
+    latest: list[Case]
+    next_session: NextSession | None
+    last_archived: SharingSession | None
+    comments: list[ExpertComment]
+    themes: list[tuple[Theme, int]]
+    figures: Figures
+    panel: Panel | None
+    invite_to_apply: bool     # 申请注册单位 is offered to people who belong to no unit
+
+
+def _published_cases():
+    return (select(Case).where(Case.status == CaseStatus.PUBLISHED)
+            .options(selectinload(Case.org), selectinload(Case.themes)))
+
+
+def featured_cases(limit: int = FEATURED_LIMIT) -> list[Case]:
+    return list(db.session.scalars(_published_cases().where(Case.featured.is_(True))
+                                   .order_by(Case.published_at.desc(), Case.id.desc()).limit(limit)))
+
+
+def latest_cases(exclude: list[int] = (), limit: int = LATEST_LIMIT) -> list[Case]:
+    stmt = _published_cases()
+    if exclude:
+        stmt = stmt.where(Case.id.not_in(list(exclude)))
+    return list(db.session.scalars(stmt.order_by(Case.published_at.desc(), Case.id.desc()).limit(limit)))
+
+
+def next_session(user) -> NextSession | None:
+    """The soonest upcoming session (the one rule: sessions.services.upcoming)."""
+    from portal.sessions import participation
+    from portal.sessions.services import upcoming
+
+    sharing = db.session.scalar(select(SharingSession).where(upcoming())
+                                .order_by(SharingSession.starts_at, SharingSession.id).limit(1))
+    if sharing is None:
+        return None
+    registration = participation.registration_of(user, sharing)
+    if registration is not None and registration.status not in participation.ACTIVE:
+        registration = None
+    return NextSession(sharing, participation.registration_refusal(sharing) is None, registration)
+
+
+def last_archived_session() -> SharingSession | None:
+    return db.session.scalar(select(SharingSession).where(SharingSession.status == SessionStatus.ARCHIVED)
+                             .order_by(SharingSession.starts_at.desc(), SharingSession.id.desc()).limit(1))
+
+
+def recent_expert_comments(limit: int = COMMENTS_LIMIT) -> list[ExpertComment]:
+    """The newest expert comments on published cases. A public expert comment is always signed:
+    a reviewer whose assignment hides them from the unit may not post one
+    (reviews.services._may_comment), so nothing here can reveal a hidden reviewer."""
+    return list(db.session.scalars(
+        select(ExpertComment).join(Case, Case.id == ExpertComment.case_id)
+        .where(Case.status == CaseStatus.PUBLISHED)
+        .options(selectinload(ExpertComment.author), selectinload(ExpertComment.case).selectinload(Case.org))
+        .order_by(ExpertComment.created_at.desc(), ExpertComment.id.desc()).limit(limit)))
+
+
+def themes_with_counts() -> list[tuple[Theme, int]]:
+    """Active themes with their number of published cases, in the vocabulary's order."""
+    published = and_(Case.id == case_themes.c.case_id, Case.status == CaseStatus.PUBLISHED)
+    rows = db.session.execute(
+        select(Theme, func.count(Case.id))
+        .outerjoin(case_themes, case_themes.c.theme_id == Theme.id)
+        .outerjoin(Case, published)
+        .where(Theme.retired.is_(False))
+        .group_by(Theme.id).order_by(Theme.position, Theme.id)).all()
+    return [(theme, n) for theme, n in rows]
+
+
+def figures() -> Figures:
+    from portal.sessions.services import upcoming
+
+    verified = Organization.status == OrgStatus.VERIFIED
+    published = Case.status == CaseStatus.PUBLISHED
+    places = union(select(Organization.province).where(verified, Organization.province != ""),
+                   select(Case.province).where(published, Case.province != "")).subquery()
+    held = not_(upcoming())
+    return Figures(
+        cases=db.session.scalar(select(func.count()).select_from(Case).where(published)) or 0,
+        units=db.session.scalar(select(func.count()).select_from(Organization).where(verified)) or 0,
+        provinces=db.session.scalar(select(func.count()).select_from(places)) or 0,
+        sessions=db.session.scalar(select(func.count()).select_from(SharingSession).where(held)) or 0,
+        participants=db.session.scalar(select(func.coalesce(func.sum(SharingSession.participants), 0))
+                                       .where(held)) or 0,
+    )
+
+
+def _unanswered_questions(org_ids: list[int]):
+    """Visible top-level discussion comments on the units' cases, by someone outside the units,
+    that nobody has answered yet (no visible reply)."""
+    from portal.discussion.models import Comment, CommentStatus
+
+    reply = aliased(Comment)
+    members = select(Membership.user_id).where(Membership.org_id.in_(org_ids))
+    return (select(Comment).join(Case, Case.id == Comment.case_id)
+            .where(Case.org_id.in_(org_ids), Case.status == CaseStatus.PUBLISHED,
+                   Comment.parent_id.is_(None), Comment.status == CommentStatus.VISIBLE,
+                   or_(Comment.author_id.is_(None), Comment.author_id.not_in(members)),
+                   ~exists().where(reply.parent_id == Comment.id, reply.status == CommentStatus.VISIBLE)))
+
+
+def _unit_part(user, panel: Panel) -> None:
+    from portal.cases.services import orgs_for_new_case
+
+    orgs = orgs_for_new_case(user)
+    panel.has_unit = bool(user.memberships)
+    if not orgs:
+        return
+    panel.can_publish = True
+    org_ids = [o.id for o in orgs]
+    counts = dict(db.session.execute(select(Case.status, func.count()).where(Case.org_id.in_(org_ids))
+                                     .group_by(Case.status)).all())
+    mine = (select(Case).where(Case.org_id.in_(org_ids)).options(selectinload(Case.org))
+            .order_by(Case.updated_at.desc(), Case.id.desc()))
+    panel.drafts = list(db.session.scalars(mine.where(Case.status == CaseStatus.DRAFT).limit(5)))
+    panel.returned = list(db.session.scalars(mine.where(Case.status == CaseStatus.RETURNED).limit(5)))
+    questions = _unanswered_questions(org_ids)
+    from portal.discussion.models import Comment
+
+    panel.questions = list(db.session.scalars(
+        questions.options(selectinload(Comment.case), selectinload(Comment.author))
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(QUESTIONS_LIMIT)))
+    panel.unit_counts = {
+        "published": counts.get(CaseStatus.PUBLISHED, 0), "drafts": counts.get(CaseStatus.DRAFT, 0),
+        "returned": counts.get(CaseStatus.RETURNED, 0),
+        "questions": db.session.scalar(select(func.count()).select_from(questions.subquery())) or 0,
+    }
+
+
+def personal_panel(user) -> Panel | None:
+    """The to-dos of a logged-in user; None for a visitor."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    panel = Panel()
+    _unit_part(user, panel)
+    if permissions.is_active_expert(user):
+        from portal.reviews.assignments import reviewer_queue
+
+        panel.is_reviewer = True
+        panel.assignments_due = [row for row in reviewer_queue(user)
+                                 if row.assignment.status == AssignmentStatus.PENDING]
+    if permissions.can_curate(user):
+        from portal.cases.services import curation_queue
+
+        panel.can_curate = True
+        panel.cases_waiting = len(curation_queue())
+    if permissions.can_review_orgs(user):
+        panel.can_review_orgs = True
+        panel.unit_applications = db.session.scalar(
+            select(func.count()).select_from(Organization).where(Organization.status == OrgStatus.PENDING)) or 0
+    if permissions.can_moderate(user):
+        from portal.discussion.services import moderation_queue
+
+        panel.can_moderate = True
+        panel.reports_to_moderate = len(moderation_queue(user))
+    return panel
+
+
+def home_page_data(user) -> HomePage:
+    featured = featured_cases()
+    panel = personal_panel(user)
+    return HomePage(
+        featured=featured,
+        latest=latest_cases(exclude=[c.id for c in featured]),
+        next_session=next_session(user),
+        last_archived=last_archived_session(),
+        comments=recent_expert_comments(),
+        themes=themes_with_counts(),
+        figures=figures(),
+        panel=panel,
+        invite_to_apply=panel is None or not panel.has_unit,
+    )
+
