@@ -29,17 +29,23 @@ def search():
         total=result.total,
         page=result.page,
         per_page=result.per_page,
-        hits=[{
-            "id": hit.id,
-            "title": hit.title,
-            "url": url_for("cases.show", case_id=hit.id, _external=True),
-            "summary": hit.summary,
-            "highlights": [str(h) for h in hit.highlights],
-            "themes": hit.themes,
-            "province": hit.province,
-            "organization": hit.organization,
-            "published_at": hit.published_at.isoformat() if hit.published_at else None,
-        } for hit in result.hits],
+        hits=[_hit(hit) for hit in result.hits],
         facets={name: [{"value": v, "count": c} for v, c in values] for name, values in result.facets.items()},
         notes=result.notes,
+        # Cases holding most but not all of the words (after few strict hits; not counted in total).
+        partial=[{**_hit(hit), "missing": hit.missing} for hit in result.partial],
     )
+
+
+def _hit(hit) -> dict:
+    return {
+        "id": hit.id,
+        "title": hit.title,
+        "url": url_for("cases.show", case_id=hit.id, _external=True),
+        "summary": hit.summary,
+        "highlights": [str(h) for h in hit.highlights],
+        "themes": hit.themes,
+        "province": hit.province,
+        "organization": hit.organization,
+        "published_at": hit.published_at.isoformat() if hit.published_at else None,
+    }

@@ -40,7 +40,7 @@ def search_page():
         error = str(exc)
         params = {"q": request.args.get("q", ""), "filters": {}, "sort": "relevance", "page": 1, "per_page": 10}
         result = query.search(q=params["q"][:200])
-    popular = [] if result.total else query.search().facets.get("theme", [])[:10]
+    popular = [] if result.total or result.partial else query.search().facets.get("theme", [])[:10]
     sessions, sessions_total = ([], 0) if error or params["page"] > 1 else find_sessions(params["q"])
     return render_template("search/results.html", result=result, params=params, facets=FACETS, error=error,
                            popular=popular, sessions=sessions, sessions_total=sessions_total), 400 if error else 200

@@ -2,7 +2,9 @@
 
 Syntax: words are ANDed; "quoted phrases"; -word excludes; OR between two items makes them
 alternatives. Wildcards are not supported (they are removed), and the work per query is
-bounded (query length, number of terms, pages).
+bounded (query length, number of terms, OR alternatives included, pages). A plain multi-word
+query (no OR, phrase or exclusion) with fewer than PARTIAL_BELOW results is followed by the cases
+holding most of its words (SearchResult.partial, each Hit naming its missing words).
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from portal.search.query.parsing import (
     clean,
     parse,
 )
-from portal.search.query.results import Hit, SearchResult, search
+from portal.search.query.results import PARTIAL_BELOW, Hit, SearchResult, search
 from portal.search.query.searchers import _reset_for_tests, warm
 from portal.search.query.similar import similar
 
@@ -29,6 +31,7 @@ __all__ = [
     "MAX_CLAUSES",
     "MAX_PAGE",
     "MAX_PER_PAGE",
+    "PARTIAL_BELOW",
     "SHORT_CJK",
     "QueryError",
     "Clause",

@@ -117,11 +117,16 @@ class _SegmentMatch:
             self.memo[key] = set(self.postings(field, text)[0])
         return self.memo[key]
 
-    def match(self, plan: _Plan) -> set[int]:
-        scope: set[int] | None = None  # None: every live document
-        for name, value in plan.filters:
+    def scope(self, filters: list[tuple[str, str]]) -> set[int] | None:
+        """The documents passing the facet filters; None: every live document."""
+        scope: set[int] | None = None
+        for name, value in filters:
             docs = self.docs(name, value)
             scope = docs if scope is None else scope & docs
+        return scope
+
+    def match(self, plan: _Plan) -> set[int]:
+        scope = self.scope(plan.filters)  # None: every live document
         if plan.groups is None:
             result = self.live() if scope is None else set(scope)
         elif not plan.groups:

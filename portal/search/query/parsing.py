@@ -5,6 +5,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from portal.search.analysis import fold
 
 MAX_QUERY_CHARS = 200
@@ -40,16 +42,35 @@ class ParsedQuery:
     def positive_texts(self) -> list[str]:
         return [c.text for g in self.groups for c in g]
 
+    @property
+    def plain(self) -> bool:
+        """Several words and nothing else (no OR, "phrase" or -exclusion): the query for which
+        cases holding most, not all, of the words are worth showing after the strict results."""
+        return len(self.groups) >= 2 and not self.excluded and all(
+            len(g) == 1 and not g[0].phrase for g in self.groups)
+
 
 def clean(raw: str) -> tuple[str, list[str]]:
     notes = []
-    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in (raw or ""))
+    raw = (raw or "")[:MAX_QUERY_CHARS * 5]  # the rest is cut anyway: no work for a huge query
+    chars, control = [], False
+    for ch in raw:
+        category = unicodedata.category(ch)
+        if category == "Cf":  # zero-width and other format characters: drop, keep the word whole
+            continue
+        if category[0] == "C":  # control, surrogate, private-use, unassigned: a word break
+            control = control or (category == "Cc" and ch not in "\t\n\r")
+            ch = " "
+        chars.append(ch)
+    text = "".join(chars)
+    if control:
+        notes.append(_("已忽略查询中的控制字符。"))
     if len(text) > MAX_QUERY_CHARS:
         text = text[:MAX_QUERY_CHARS]
-        notes.append(f"查询过长，只使用了前 {MAX_QUERY_CHARS} 个字符。")
+        notes.append(_("查询过长，只使用了前 %(n)d 个字符。", n=MAX_QUERY_CHARS))
     if "*" in text or "?" in text or "？" in text:
         text = text.replace("*", " ").replace("?", " ").replace("？", " ")
-        notes.append("不支持通配符（* 和 ?），已忽略。")
+        notes.append(_("不支持通配符（* 和 ?），已忽略。"))
     return fold(text).strip(), notes
 
 
@@ -67,6 +88,11 @@ def parse(raw: str) -> ParsedQuery:
         body = body.strip('"').strip()
         if not body or not any(ch.isalnum() for ch in body):
             continue
+        if sum(len(g) for g in parsed.groups) + len(parsed.excluded) >= MAX_CLAUSES:
+            # Counted over every clause, OR alternatives included: each costs a look-up per
+            # synonym (100 OR terms took ten times as long as a normal query).
+            parsed.notes.append(_("查询词过多，只使用了前 %(n)d 个。", n=MAX_CLAUSES))
+            break
         clause = Clause(body, phrase=phrase, negated=negated)
         if negated:
             parsed.excluded.append(clause)
@@ -75,7 +101,6 @@ def parse(raw: str) -> ParsedQuery:
         else:
             parsed.groups.append([clause])
         pending_or = False
-        if len(parsed.groups) + len(parsed.excluded) >= MAX_CLAUSES:
-            parsed.notes.append(f"查询词过多，只使用了前 {MAX_CLAUSES} 个。")
-            break
+    if parsed.empty and not parsed.excluded and text and not any(ch.isalnum() for ch in text):
+        parsed.notes.append(_("查询中没有可以搜索的文字（只有标点或符号），以下显示全部案例。"))
     return parsed

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from portal.search import synonyms
 from portal.search.query.highlights import best_passages, highlight_terms, mark
-from portal.search.query.matching import _plan, _published, _SegmentMatch, _word_fields
-from portal.search.query.parsing import MAX_PAGE, MAX_PER_PAGE, QueryError, parse
+from portal.search.query.matching import _plan, _published, _SegmentMatch, _variants, _word_fields
+from portal.search.query.parsing import MAX_PAGE, MAX_PER_PAGE, ParsedQuery, QueryError, parse
 from portal.search.query.searchers import _CACHE_SIZE, _result_cache, _searchers
 from portal.search.schema import FACETS
 
@@ -28,6 +30,7 @@ class Hit:
     organization: str
     published_at: object
     year: str = ""  # Case.year, as indexed
+    missing: list[str] = field(default_factory=list)  # a partial hit: the query words it lacks
 
 
 @dataclass
@@ -39,10 +42,16 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]]
     notes: list[str]
     terms: list[str]
+    # Cases holding most but not all words of a plain multi-word query, shown after the strict
+    # results (which are never mixed with them) when those are fewer than PARTIAL_BELOW.
+    partial: list[Hit] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+PARTIAL_BELOW = 5  # fewer strict results than this: also show the closest partial matches
 
 
 def search(q: str = "", filters: dict[str, str] | None = None, sort: str = "relevance",
@@ -65,7 +74,7 @@ def search(q: str = "", filters: dict[str, str] | None = None, sort: str = "rele
     with _searchers.lock:
         searcher = _searchers.get()
         key = (str(_searchers.path), searcher.reader().generation() if hasattr(searcher.reader(), "generation") else 0,
-               searcher.doc_count_all(), synonyms.version(), q, tuple(sorted(filters.items())), sort, page, per_page)
+               searcher.doc_count_all(), synonyms.version(), str(get_locale()), q, tuple(sorted(filters.items())), sort, page, per_page)
         cached = _result_cache.get(key)
         if cached is not None:
             _result_cache.move_to_end(key)
@@ -85,6 +94,8 @@ def _run(searcher, parsed, filters, sort, page, per_page, notes) -> SearchResult
         seg = _SegmentMatch(reader, fields, cache)
         parts.append((seg, base, seg.match(plan)))
     total = sum(len(matched) for _seg, _base, matched in parts)
+    if parsed.groups and plan.groups == []:  # every word was dropped by the analyzer
+        notes.append(_("查询只包含“的”“和”这类常用虚词，无法据此搜索，请换用更具体的词语。"))
     facets = _count_facets([(seg.cache["facets"], matched) for seg, _base, matched in parts])
     terms = highlight_terms(parsed)
     offset = (page - 1) * per_page
@@ -111,8 +122,46 @@ def _run(searcher, parsed, filters, sort, page, per_page, notes) -> SearchResult
                 ranked += heapq.nsmallest(wanted - len(ranked), unscored)
         for docnum in ranked[offset:wanted]:
             hits.append(_hit(searcher.stored_fields(docnum), terms))
+    partial: list[Hit] = []
+    if parsed.plain and total < PARTIAL_BELOW and page == max(1, -(-total // per_page)):
+        partial = _partial(searcher, parsed, plan, parts, per_page, terms)
     return SearchResult(total=total, page=page, per_page=per_page, hits=hits, facets=facets, notes=notes,
-                        terms=terms)
+                        terms=terms, partial=partial)
+
+
+def _partial(searcher, parsed: ParsedQuery, plan, parts: list[tuple[_SegmentMatch, int, set[int]]], limit: int,
+             terms: list[str]) -> list[Hit]:
+    """Cases holding some but not all of a plain query's words (a synonym counts as the word),
+    within the filters: those with at least half the words (or, when none has that many, those
+    with the most), most words first, then by score; each names the words it lacks."""
+    words = [(clause.text, variants) for group in parsed.groups for clause in group
+             if (variants := _variants(clause))]
+    if len(words) < 2:
+        return []
+    found = []  # (segment, docbase, [documents holding each word], {document: words held})
+    for seg, base, _strict in parts:
+        scope = seg.scope(plan.filters)
+        sets = [seg.group(variants, scope) for _text, variants in words]
+        counts = Counter(doc for docs in sets for doc in docs)
+        found.append((seg, base, sets, counts))
+    best = max((n for *_rest, counts in found for n in counts.values() if n < len(words)), default=0)
+    if not best:
+        return []
+    need = min(best, max(1, -(-len(words) // 2)))
+    score_terms = plan.score_terms()
+    ranked = []
+    for seg, base, sets, counts in found:
+        docs = {doc for doc, n in counts.items() if need <= n < len(words)}
+        scores = seg.scores(searcher, score_terms, docs) if docs else {}
+        for doc in docs:
+            missing = [text for (text, _v), held in zip(words, sets) if doc not in held]
+            ranked.append((-counts[doc], -scores.get(doc, 0.0), base + doc, missing))
+    hits = []
+    for _n, _score, docnum, missing in heapq.nsmallest(limit, ranked, key=lambda r: r[:3]):
+        hit = _hit(searcher.stored_fields(docnum), terms)
+        hit.missing = missing
+        hits.append(hit)
+    return hits
 
 
 def _count_facets(parts: list[tuple[dict[str, dict[str, list[int]]], set[int]]],
