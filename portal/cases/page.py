@@ -5,7 +5,10 @@ the page after refusing one of its forms. When its blueprint is registered on th
 (``bp.record_once``), a feature registers:
 
 * a **panel**, a section below the case text: ``build(case, user)`` returns the variables of the
-  feature's own partial template, or ``None`` when the panel has nothing for this user;
+  feature's own partial template, or ``None`` when the panel has nothing for this user. Optionally
+  ``toc(context)`` returns the label of the panel's entry in the table of contents (``None``: no
+  entry), linking to ``#anchor``; and ``summary`` names a partial rendered with the same context
+  into the summary block under the title. Both reuse what ``build`` computed: no extra queries;
 * an **action**, a button in the page header: ``build(case, user)`` returns a :class:`CaseAction`
   or ``None``.
 
@@ -35,6 +38,20 @@ class _Panel:
     order: int
     template: str
     build: PanelBuilder
+    anchor: str | None = None
+    toc: Callable[[dict], str | None] | None = None
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class PanelParts:
+    """One panel as the case page shows it: its section, its table-of-contents entry, its summary."""
+    html: Markup
+    toc: tuple[str, str] | None
+    summary: Markup | None
+
+    def __html__(self) -> str:
+        return self.html
 
 
 @dataclass(frozen=True)
@@ -55,12 +72,18 @@ def _registry(app: Flask) -> dict:
     return app.extensions.setdefault("case_page", {"panels": {}, "actions": {}})
 
 
-def register_panel(app: Flask, name: str, *, order: int, template: str, build: PanelBuilder) -> None:
-    """Show ``template`` on case pages, rendered with ``case`` and what ``build(case, user)`` returns."""
+def register_panel(app: Flask, name: str, *, order: int, template: str, build: PanelBuilder,
+                   anchor: str | None = None, toc: Callable[[dict], str | None] | None = None,
+                   summary: str | None = None) -> None:
+    """Show ``template`` on case pages, rendered with ``case`` and what ``build(case, user)`` returns;
+    with ``anchor`` and ``toc`` an entry in the table of contents, with ``summary`` a partial in the
+    summary block (both given the same context)."""
     panels = _registry(app)["panels"]
     if name in panels:
         raise ValueError(f"case page panel {name!r} is already registered")
-    panels[name] = _Panel(name, order, template, build)
+    if (anchor is None) != (toc is None):
+        raise ValueError("a case page panel's table-of-contents entry needs both anchor and toc")
+    panels[name] = _Panel(name, order, template, build, anchor, toc, summary)
 
 
 def register_action(app: Flask, name: str, *, order: int, build: Callable[..., CaseAction | None]) -> None:
@@ -83,7 +106,7 @@ def render_case_page(case, forms: Mapping[str, Mapping[str, object]] | None = No
                            panels=_panels(case, current_user, forms))
 
 
-def _panels(case, user, forms: Mapping[str, Mapping[str, object]] | None = None) -> list[Markup]:
+def _panels(case, user, forms: Mapping[str, Mapping[str, object]] | None = None) -> list[PanelParts]:
     """The panels this user sees on the case page, rendered in order. A form in ``forms`` only
     replaces one the panel shows itself, so it never appears for a user who would not see it."""
     registered = _registry(current_app)["panels"]
@@ -98,7 +121,11 @@ def _panels(case, user, forms: Mapping[str, Mapping[str, object]] | None = None)
         for key, form in (forms or {}).get(panel.name, {}).items():
             if context.get(key) is not None:
                 context[key] = form
-        out.append(Markup(render_template(panel.template, case=case, **context)))
+        label = panel.toc(context) if panel.toc else None
+        summary = (Markup(render_template(panel.summary, case=case, **context)).strip() or None
+                   if panel.summary else None)
+        out.append(PanelParts(Markup(render_template(panel.template, case=case, **context)),
+                              (panel.anchor, label) if label else None, summary))
     return out
 
 

@@ -24,7 +24,9 @@ bp = Blueprint("reviews", __name__)
 @bp.record_once
 def _add_to_case_page(state):
     case_page.register_panel(state.app, "expert-comments", order=30, template="reviews/_case_panel.html",
-                             build=lambda case, user: services.case_panel(user, case))
+                             build=lambda case, user: services.case_panel(user, case), anchor="expert-comments",
+                             toc=lambda c: _("专家点评") if c["expert_comments"] or c["expert_form"] else None,
+                             summary="reviews/_case_summary.html")
 
 
 # Expert directory -------------------------------------------------------------------------------

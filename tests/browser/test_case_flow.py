@@ -90,6 +90,7 @@ def test_case_goes_from_draft_through_return_to_publication(live_server, browser
     row.get_by_role("link", name=TITLE).click()
     expect(page).to_have_url(case_url)
     page.get_by_label("退回原因（单位会看到）").fill(RETURN_REASON)
+    page.get_by_label("确认退回给单位修改").check()  # the action bar asks before returning
     page.get_by_role("button", name="退回修改").click()
     expect(flash(page)).to_contain_text("已完成：退回修改。")
     expect(page.locator(".case-head .badge")).to_have_text("退回修改")
@@ -122,6 +123,7 @@ def test_case_goes_from_draft_through_return_to_publication(live_server, browser
     page.goto(f"{base}/cases/queue")
     page.get_by_role("row").filter(has_text=TITLE).get_by_role("link", name=TITLE).click()
     expect(page.locator("#timeline")).to_contain_text(REPLY)
+    page.get_by_label("确认公开发布").check()  # the action bar asks before publishing
     page.get_by_role("button", name="发布", exact=True).click()
     expect(flash(page)).to_contain_text("已完成：发布。")
     log_out(page, "平台审核人")

@@ -115,6 +115,7 @@ def test_assign_review_comment_respond_discuss_report_and_moderate(live_server, 
     expect(card).to_contain_text("已提交意见")
     expect(card.locator(".recommendation")).to_have_text("建议发布")
     expect(card).to_contain_text(REVIEW_BODY)
+    page.get_by_label("确认公开发布").check()  # the action bar asks before publishing
     page.get_by_role("button", name="发布", exact=True).click()
     expect(flash(page)).to_contain_text("已完成：发布。")
     expect(page.locator(".case-head .badge")).to_have_count(0)  # published cases carry no status badge
