@@ -25,6 +25,20 @@ def _filesize(size: int) -> str:
     return f"{max(1, round(size / 1024))} KB"
 
 
+def time_range(start, end) -> str:
+    """"2026-05-01 14:00–17:00" (Beijing time); the end keeps its date when it falls on another day.
+
+    One text with an en dash and no spaces, so the range reads the same everywhere (no "14:00 –17:00").
+    """
+    if not start:
+        return ""
+    text = format_datetime(start, "yyyy-MM-dd HH:mm")
+    if not end:
+        return text
+    same_day = format_datetime(end, "yyyy-MM-dd") == format_datetime(start, "yyyy-MM-dd")
+    return text + "\u2013" + format_datetime(end, "HH:mm" if same_day else "yyyy-MM-dd HH:mm")
+
+
 class _Predicates:
     """``can.can_edit_org(current_user, org)`` in templates: the same checks services use."""
 
@@ -37,6 +51,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["time_range"] = time_range
     app.jinja_env.filters["org_status"] = lambda value: gettext(ORG_STATUS_LABELS.get(value, value))
     app.jinja_env.filters["org_role"] = lambda value: gettext(ORG_ROLE_LABELS.get(value, value))
 

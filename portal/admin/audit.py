@@ -96,3 +96,45 @@ def recent_entries(action_prefix: str | None = None, page: int = 1, per_page: in
     if action_prefix:
         query = query.where(AuditEntry.action.startswith(action_prefix + "."))
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+#: Audit targets that have their own page: table name -> (endpoint, URL argument).
+TARGET_PAGES = {
+    "cases": ("cases.show", "case_id"),
+    "users": ("admin.user", "user_id"),
+    "organizations": ("admin.org", "org_id"),
+    "sharing_sessions": ("sessions.show", "session_id"),
+    "events": ("sessions.event", "event_id"),
+    "session_series": ("sessions.series", "series_id"),
+}
+
+
+def _model_for(table: str):
+    for mapper in db.Model.registry.mappers:
+        if getattr(mapper.class_, "__tablename__", None) == table:
+            return mapper.class_
+    return None
+
+
+def resolve_targets(entries) -> dict[tuple[str, int], tuple[str, str | None]]:
+    """(target_type, target_id) -> (title or name, URL or None) for the targets that still exist.
+
+    One query per target type; a deleted target is simply missing, so the page falls back to "type #id".
+    """
+    from flask import url_for
+
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        if entry.target_type and entry.target_id is not None:
+            wanted.setdefault(entry.target_type, set()).add(entry.target_id)
+    found = {}
+    for table, ids in wanted.items():
+        model = _model_for(table)
+        label = next((a for a in ("title", "display_name", "name") if model is not None and hasattr(model, a)), None)
+        if label is None:
+            continue
+        page = TARGET_PAGES.get(table)
+        for obj in db.session.scalars(select(model).where(model.id.in_(ids))):
+            url = url_for(page[0], **{page[1]: obj.id}) if page else None
+            found[(table, obj.id)] = (getattr(obj, label), url)
+    return found

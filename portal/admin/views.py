@@ -31,7 +31,7 @@ def index():
     users = db.session.scalar(select(func.count()).select_from(User))
     entries = audit.recent_entries(per_page=10)
     return render_template("admin/index.html", counts=counts, users=users, entries=entries,
-                           labels=audit.ACTION_LABELS)
+                           labels=audit.ACTION_LABELS, targets=audit.resolve_targets(entries.items))
 
 
 @bp.route("/users")
@@ -129,7 +129,7 @@ def audit_log():
     prefix = prefix if prefix in audit.FILTERS else ""
     entries = audit.recent_entries(prefix or None, page=page)
     return render_template("admin/audit.html", entries=entries, labels=audit.ACTION_LABELS, prefix=prefix,
-                           filters=audit.FILTERS)
+                           filters=audit.FILTERS, targets=audit.resolve_targets(entries.items))
 
 
 @bp.route("/themes", methods=["GET", "POST"])

@@ -151,8 +151,8 @@ def _case_line(assignment: ReviewAssignment) -> str:
     """How a message to the reviewer names the case: with the unit unless the review is blind."""
     case = assignment.case
     if assignment.hide_unit:
-        return _("案例“%(t)s”", t=case.title)
-    return _("%(o)s的案例“%(t)s”", o=case.org.name, t=case.title)
+        return _("案例《%(t)s》", t=case.title)
+    return _("%(o)s的案例《%(t)s》", o=case.org.name, t=case.title)
 
 
 def _tell_reviewer_assigned(actor, assignment: ReviewAssignment) -> None:
@@ -231,7 +231,7 @@ def _tell_unit_reviewed(actor, assignment: ReviewAssignment) -> None:
     """The unit learns that an internal review arrived, with "匿名专家" when the reviewer is hidden."""
     case = assignment.case
     name = _("匿名专家") if assignment.hide_reviewer else assignment.reviewer.display_name
-    text = _("%(n)s对本单位案例“%(t)s”提交了内部评审意见。", n=name, t=case.title)
+    text = _("%(n)s对本单位案例《%(t)s》提交了内部评审意见。", n=name, t=case.title)
     members = [m.user for m in case.org.memberships]
     notify(members, Kind.CASE_WORKFLOW, text, site_path("cases.show", case_id=case.id) + "#internal-reviews",
            actor=actor)

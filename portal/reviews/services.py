@@ -229,10 +229,10 @@ def _notify_unit(actor, case: Case, comment: ExpertComment) -> None:
     from portal.notifications.models import Kind
     from portal.notifications.services import notify
 
-    text = _("点评专家%(name)s对贵单位的案例“%(title)s”发表了专家点评。", name=actor.display_name, title=case.title)
+    text = _("点评专家%(name)s对贵单位的案例《%(title)s》发表了专家点评。", name=actor.display_name, title=case.title)
     url = site_path("cases.show", case_id=case.id) + f"#expert-comment-{comment.id}"
     notify(_unit_members(case), Kind.EXPERT_COMMENT, text, url, actor=actor,
-           email_subject=_("案例“%(title)s”有新的专家点评", title=case.title[:60]),
+           email_subject=_("案例《%(title)s》有新的专家点评", title=case.title[:60]),
            email_body=text + "\n\n" + _("贵单位可以在案例页面对这条点评作出一次公开回应。"))
 
 

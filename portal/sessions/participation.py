@@ -229,7 +229,7 @@ def _notify_promoted(sharing: SharingSession, users: list[User], actor) -> None:
     from portal.notifications.models import Kind
     from portal.notifications.services import notify
 
-    text = _("有名额空出，您已从候补名单转为正式报名：分享会“%(title)s”（%(when)s）。",
+    text = _("有名额空出，您已从候补名单转为正式报名：分享会《%(title)s》（%(when)s）。",
              title=sharing.title, when=_when(sharing))
     notify(users, Kind.SESSION_REGISTRATION, text, session_path(sharing), actor=actor,
            email_subject=_("您已报名成功：%(title)s", title=sharing.title[:60]),
@@ -430,7 +430,7 @@ def _notify_admins(actor, sharing: SharingSession, proposal: CaseProposal) -> No
     from portal.notifications.services import notify
 
     admins = db.session.scalars(select(User).where(User.is_admin.is_(True)))
-    text = _("%(org)s推荐案例“%(case)s”到分享会“%(title)s”，等待处理。",
+    text = _("%(org)s推荐案例《%(case)s》到分享会《%(title)s》，等待处理。",
              org=proposal.org.name, case=proposal.case.title, title=sharing.title)
     notify(admins, Kind.SESSION_PROPOSAL, text, session_path(sharing) + "#proposals", actor=actor,
            email_subject=_("新的分享会案例推荐：%(case)s", case=proposal.case.title[:60]))
@@ -480,7 +480,7 @@ def accept_proposal(actor, proposal: CaseProposal) -> AgendaItem:
     from portal.admin.audit import record
 
     record(actor, "session.proposal_accept", proposal, f"{sharing.title}：{case.title}（{proposal.org.name}）")
-    _notify_unit(actor, proposal, _("贵单位推荐的案例“%(case)s”已被分享会“%(title)s”接受，列入议程，分享人：%(who)s。",
+    _notify_unit(actor, proposal, _("贵单位推荐的案例《%(case)s》已被分享会《%(title)s》接受，列入议程，分享人：%(who)s。",
                                     case=case.title, title=sharing.title, who=proposal.presenter))
     return item
 
@@ -505,7 +505,7 @@ def decline_proposal(actor, proposal: CaseProposal, reason: str) -> None:
     sharing = proposal.session
     record(actor, "session.proposal_decline", proposal,
            f"{sharing.title}：{proposal.case.title}（{proposal.org.name}）：{reason}")
-    _notify_unit(actor, proposal, _("贵单位推荐到分享会“%(title)s”的案例“%(case)s”未被接受。原因：%(reason)s",
+    _notify_unit(actor, proposal, _("贵单位推荐到分享会《%(title)s》的案例《%(case)s》未被接受。原因：%(reason)s",
                                     title=sharing.title, case=proposal.case.title, reason=reason))
 
 

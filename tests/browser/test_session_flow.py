@@ -174,7 +174,7 @@ def test_session_created_case_proposed_and_accepted_registration_closing_and_arc
     log_in(page, base, people["practitioner"])
     page.goto(f"{base}/notifications")
     note = page.locator(".notification").filter(has_text=SESSION_TITLE)
-    expect(note).to_contain_text(f"您报名的分享会“{SESSION_TITLE}”已归档，可以回看议程、分享案例、纪要和资料。")
+    expect(note).to_contain_text(f"您报名的分享会《{SESSION_TITLE}》已归档，可以回看议程、分享案例、纪要和资料。")
     note.get_by_role("button").click()
     expect(page).to_have_url(session_url)
     expect(page.locator(".session-head .badge")).to_have_text("已归档")

@@ -66,9 +66,9 @@ def _notify_archived(actor, session: SharingSession) -> int:
         select(User).join(Registration, Registration.user_id == User.id)
         .where(Registration.session_id == session.id, Registration.status == RegistrationStatus.REGISTERED)
         .order_by(Registration.id)))
-    text = _("您报名的分享会“%(t)s”已归档，可以回看议程、分享案例、纪要和资料。", t=session.title)
+    text = _("您报名的分享会《%(t)s》已归档，可以回看议程、分享案例、纪要和资料。", t=session.title)
     return notify(registrants, Kind.SESSION_ARCHIVED, text, site_path("sessions.show", session_id=session.id),
-                  actor=actor, email_subject=_("分享会“%(t)s”已归档，可以回看", t=session.title[:60]),
+                  actor=actor, email_subject=_("分享会《%(t)s》已归档，可以回看", t=session.title[:60]),
                   email_body=text)
 
 
