@@ -4,6 +4,7 @@ from __future__ import annotations
 import struct
 from bisect import bisect_right
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from itertools import accumulate
 from pickle import loads
 
@@ -40,6 +41,7 @@ class _Variant:
     terms: list[str]
     phrase: bool
     substring: str | None
+    weight: float = 1.0  # 1 for the words as typed; less for a synonym or related word
 
 
 @dataclass
@@ -47,15 +49,25 @@ class _Plan:
     groups: list[list[_Variant]] | None  # AND of OR-groups; None: every case; []: none
     excluded: list[_Variant]
     filters: list[tuple[str, str]]
+    labels: list[str] = dc_field(default_factory=list)  # the word each group stands for (as typed)
+    owners: list[str] = dc_field(default_factory=list)  # the query word each group comes from
+    compounds: list[list[str]] = dc_field(default_factory=list)  # split words: their terms, in order
 
-    def score_terms(self) -> list[str]:
-        return list(dict.fromkeys(t for g in self.groups or () for v in g for t in v.terms))
+    def score_terms(self) -> dict[str, float]:
+        """term -> its weight in the score: the highest of the variants that hold it."""
+        out: dict[str, float] = {}
+        for group in self.groups or ():
+            for v in group:
+                for t in v.terms:
+                    if out.get(t, 0.0) < v.weight:
+                        out[t] = v.weight
+        return out
 
 
 def _variants(clause: Clause) -> list[_Variant]:
-    texts = synonyms.expand(clause.text) if not clause.phrase else (clause.text,)
+    texts = synonyms.weighted(clause.text) if not clause.phrase else ((clause.text, 1.0),)
     out = []
-    for text in texts:
+    for text, weight in texts:
         terms = [t for t, _pos, _s, _e in segment(text, search=False)]
         if not terms:
             continue
@@ -67,16 +79,48 @@ def _variants(clause: Clause) -> list[_Variant]:
             # dictionary word of two or three characters needs no such help: search-mode
             # segmentation indexes it inside every longer word that contains it.
             substring = compact.lower()
-        out.append(_Variant(terms, clause.phrase or " " in text, substring))
+        out.append(_Variant(terms, clause.phrase or " " in text, substring, weight))
     return out
 
 
 def _plan(parsed: ParsedQuery, filters: dict[str, str]) -> _Plan:
-    groups = None
+    groups, labels, owners, compounds = None, [], [], []
     if not parsed.empty:
-        groups = [vs for vs in ([v for c in group for v in _variants(c)] for group in parsed.groups) if vs]
+        groups = []
+        for group in parsed.groups:
+            parts = _split(group)
+            if parts:
+                # A word the segmenter splits and that has no synonym of its own (老人吃饭难,
+                # 新时代文明实践站): each part must occur, through the part's own synonyms too;
+                # where the parts stand together the case ranks higher (see phrase_bonus()).
+                compounds.append(parts)
+                for part in parts:
+                    variants = _variants(Clause(part))
+                    if variants:
+                        groups.append(variants)
+                        labels.append(part)
+                        owners.append(group[0].text)
+                continue
+            variants = [v for c in group for v in _variants(c)]
+            if variants:
+                groups.append(variants)
+                labels.append(" OR ".join(c.text for c in group))
+                owners.append(labels[-1])
     excluded = [v for c in parsed.excluded for v in _variants(c)]
-    return _Plan(groups, excluded, [(name, value) for name, value in filters.items() if value])
+    return _Plan(groups, excluded, [(name, value) for name, value in filters.items() if value], labels, owners,
+                 compounds)
+
+
+def _split(group: list[Clause]) -> list[str]:
+    """The terms of a lone unquoted clause that segments into several terms and has no
+    synonym or related word as a whole; [] otherwise."""
+    if len(group) != 1 or group[0].phrase:
+        return []
+    text = group[0].text
+    if text.lower() in synonyms.table():
+        return []
+    terms = list(dict.fromkeys(t for t, _p, _s, _e in segment(text, search=False)))
+    return terms if len(terms) > 1 else []
 
 
 def _word_fields(searcher) -> tuple[str, ...]:
@@ -216,8 +260,9 @@ class _SegmentMatch:
                 out.add(doc)
         return out
 
-    def scores(self, searcher, terms: list[str], matched: set[int]) -> dict[int, float]:
-        """BM25 (Whoosh's BM25F with its default B and K1) of the matched documents."""
+    def scores(self, searcher, terms: dict[str, float], matched: set[int]) -> dict[int, float]:
+        """BM25 (Whoosh's BM25F with its default B and K1) of the matched documents, each
+        term's part multiplied by its weight (terms: term -> weight)."""
         weighting = searcher.weighting
         b, k1 = getattr(weighting, "B", 0.75), getattr(weighting, "K1", 1.2)
         scores: dict[int, float] = {}
@@ -225,12 +270,12 @@ class _SegmentMatch:
         for fname in self.fields:
             avgfl = searcher.avg_field_length(fname) or 1
             lengths = None
-            for t in terms:
+            for t, weight in terms.items():
                 if not self.has(fname, t):
                     continue
                 if lengths is None:
                     lengths = _field_lengths(self.reader, fname, self.cache)
-                idf = searcher.idf(fname, t)
+                idf = searcher.idf(fname, t) * weight
                 c1, c2 = k1 * (1 - b), k1 * b / avgfl
                 ids, weights = self.postings(fname, t)
                 for doc, w in zip(ids, weights):

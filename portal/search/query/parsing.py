@@ -44,9 +44,10 @@ class ParsedQuery:
 
     @property
     def plain(self) -> bool:
-        """Several words and nothing else (no OR, "phrase" or -exclusion): the query for which
-        cases holding most, not all, of the words are worth showing after the strict results."""
-        return len(self.groups) >= 2 and not self.excluded and all(
+        """Words and nothing else (no OR, "phrase" or -exclusion): the query for which cases
+        holding most, not all, of its words are worth showing after the strict results (a single
+        clause counts when the segmenter splits it into several words: 老人吃饭难)."""
+        return bool(self.groups) and not self.excluded and all(
             len(g) == 1 and not g[0].phrase for g in self.groups)
 
 
