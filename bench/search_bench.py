@@ -53,13 +53,16 @@ QUERIES = [
     ("two chars 五社", "short", "五社", {}, "relevance"),
     ("synonym 社会工作站", "synonym", "社会工作站", {}, "relevance"),
     ("exclusion 养老 -疫情", "exclusion", "养老 -疫情", {}, "relevance"),
+    # Few strict results, so the partial matches are computed: over every case holding 社区.
+    ("partial 社区 猕猴桃 苗绣", "partial", "社区 猕猴桃 苗绣", {}, "relevance"),
+    ("split word 老人吃饭难", "partial", "老人吃饭难", {}, "relevance"),
     # Not in the mix (reported, not counted in the targets):
     ("browse: empty query, newest", "extra", "", {}, "newest"),
     ("newest: 养老", "extra", "养老", {}, "newest"),
     ("worst: substring across words 区服", "extra", "区服", {}, "relevance"),
     ('worst: common quoted phrase "社区服务"', "extra", '"社区服务"', {}, "relevance"),
 ]
-MIX_KINDS = {"selective", "broad", "short", "synonym", "exclusion"}
+MIX_KINDS = {"selective", "broad", "short", "synonym", "exclusion", "partial"}
 FIRST_QUERY = ("社会工作站", {})
 REPEATED = ("社区", {})  # the (d) row: a broad query answered from the result cache
 

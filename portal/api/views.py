@@ -34,6 +34,8 @@ def search():
         notes=result.notes,
         # Cases holding most but not all of the words (after few strict hits; not counted in total).
         partial=[{**_hit(hit), "missing": hit.missing} for hit in result.partial],
+        # When nothing matched at all: queries to try instead (close words from the index).
+        suggestions=result.suggestions,
     )
 
 

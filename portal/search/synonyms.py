@@ -23,7 +23,7 @@ from flask import current_app
 from portal.search.analysis import HERE, fold
 
 SYNONYM_WEIGHT = 0.8
-RELATED_WEIGHT = 0.5
+RELATED_WEIGHT = 0.7
 NUMBER_WEIGHT = 0.9
 VOCABULARIES = (("synonyms.txt", SYNONYM_WEIGHT), ("related.txt", RELATED_WEIGHT))
 
@@ -161,3 +161,13 @@ def numeral_variants(term: str) -> list[str]:
         if rest.startswith(_COUNTERS) and int(match.group()) < 100_000_000:
             out.append(term[:match.start()] + int_to_cn(int(match.group())) + rest)
     return [v for v in dict.fromkeys(out) if v != term]
+
+
+def is_number(text: str) -> bool:
+    return bool(_AR_NUMBER.fullmatch(text) or _CN_NUMBER.fullmatch(text))
+
+
+def counter_at(text: str, index: int) -> str:
+    """The counting word starting at text[index] (个, 分钟 ...), or ""."""
+    rest = text[index:]
+    return next((c for c in sorted(_COUNTERS, key=len, reverse=True) if rest.startswith(c)), "")

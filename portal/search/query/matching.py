@@ -34,6 +34,9 @@ from portal.search.schema import LEGACY_SEARCH_FIELDS, TEXT_FIELD
 #   Cases found only through the substring fallback score 0 and follow, oldest index entry
 #   first (Whoosh's own tie order).
 
+BM25_B, BM25_K1 = 0.75, 1.2  # Whoosh's BM25F defaults
+
+
 @dataclass
 class _Variant:
     """One synonym variant of a clause: its words, and the text of the substring fallback
@@ -52,16 +55,6 @@ class _Plan:
     labels: list[str] = dc_field(default_factory=list)  # the word each group stands for (as typed)
     owners: list[str] = dc_field(default_factory=list)  # the query word each group comes from
     compounds: list[list[str]] = dc_field(default_factory=list)  # split words: their terms, in order
-
-    def score_terms(self) -> dict[str, float]:
-        """term -> its weight in the score: the highest of the variants that hold it."""
-        out: dict[str, float] = {}
-        for group in self.groups or ():
-            for v in group:
-                for t in v.terms:
-                    if out.get(t, 0.0) < v.weight:
-                        out[t] = v.weight
-        return out
 
 
 def _variants(clause: Clause) -> list[_Variant]:
@@ -119,8 +112,18 @@ def _split(group: list[Clause]) -> list[str]:
     text = group[0].text
     if text.lower() in synonyms.table():
         return []
-    terms = list(dict.fromkeys(t for t, _p, _s, _e in segment(text, search=False)))
-    return terms if len(terms) > 1 else []
+    parts: list[str] = []
+    taken = 0
+    for term, _pos, start, end in segment(text, search=False):
+        if start < taken:
+            continue
+        # A number keeps its counting word (5000个, 15分钟): the part then matches the number
+        # written the other way too (五千个, 十五分钟; see synonyms.numeral_variants).
+        end += len(synonyms.counter_at(text, end)) if synonyms.is_number(term) else 0
+        parts.append(text[start:end].lower() if synonyms.is_number(term) else term)
+        taken = end
+    parts = list(dict.fromkeys(parts))
+    return parts if len(parts) > 1 else []
 
 
 def _word_fields(searcher) -> tuple[str, ...]:
@@ -237,6 +240,15 @@ class _SegmentMatch:
         out -= skip
         return out & scope if scope is not None else out
 
+    def whole(self, compounds: list[list[str]], docs: set[int]) -> dict[int, int]:
+        """document -> how many of the split query words it holds whole (their parts side by
+        side: 社区工作者, not 社区 here and 工作者 there); such cases rank first."""
+        count: dict[int, int] = {}
+        for terms in compounds:
+            for doc in set().union(*(self.adjacent(f, terms, self.candidates(f, terms, docs)) for f in self.fields)):
+                count[doc] = count.get(doc, 0) + 1
+        return count
+
     def adjacent(self, field: str, terms: list[str], candidates) -> set[int]:
         """The candidates where the terms occur at consecutive positions (the positions are read
         a block at a time, only for candidate documents)."""
@@ -260,27 +272,46 @@ class _SegmentMatch:
                 out.add(doc)
         return out
 
-    def scores(self, searcher, terms: dict[str, float], matched: set[int]) -> dict[int, float]:
-        """BM25 (Whoosh's BM25F with its default B and K1) of the matched documents, each
-        term's part multiplied by its weight (terms: term -> weight)."""
-        weighting = searcher.weighting
-        b, k1 = getattr(weighting, "B", 0.75), getattr(weighting, "K1", 1.2)
-        scores: dict[int, float] = {}
-        get = scores.get
+    def scores(self, searcher, groups: list[list[_Variant]], matched: set[int]) -> dict[int, float]:
+        """BM25 (Whoosh's BM25F formula) of the matched documents: per OR-group, the best of its
+        variants (a variant: the sum over its terms, times its weight), summed over the groups.
+        The best, not the sum: 养老机构 as an expansion of 敬老院 must not earn a case that says
+        养老院 credit for 养老 as well as for 养老院."""
+        b, k1 = BM25_B, BM25_K1
+        terms = {t for group in groups for v in group for t in v.terms}
+        part: dict[str, dict[int, float]] = {}  # term -> {document: its BM25 part}
         for fname in self.fields:
             avgfl = searcher.avg_field_length(fname) or 1
             lengths = None
-            for t, weight in terms.items():
+            for t in terms:
                 if not self.has(fname, t):
                     continue
                 if lengths is None:
                     lengths = _field_lengths(self.reader, fname, self.cache)
-                idf = searcher.idf(fname, t) * weight
+                idf = searcher.idf(fname, t)
                 c1, c2 = k1 * (1 - b), k1 * b / avgfl
                 ids, weights = self.postings(fname, t)
+                into = part.setdefault(t, {})
+                get = into.get
                 for doc, w in zip(ids, weights):
                     if doc in matched:
-                        scores[doc] = get(doc, 0.0) + idf * (w * (k1 + 1)) / (w + c1 + c2 * lengths[doc])
+                        into[doc] = get(doc, 0.0) + idf * (w * (k1 + 1)) / (w + c1 + c2 * lengths[doc])
+        scores: dict[int, float] = {}
+        for group in groups:
+            if len(group) == 1 and len(group[0].terms) == 1:  # the common case, without the max
+                weight = group[0].weight
+                for doc, value in part.get(group[0].terms[0], {}).items():
+                    scores[doc] = scores.get(doc, 0.0) + weight * value
+                continue
+            best: dict[int, float] = {}
+            for v in group:
+                tables = [part[t] for t in v.terms if t in part]
+                for doc in set().union(*tables):
+                    value = v.weight * sum(table.get(doc, 0.0) for table in tables)
+                    if value > best.get(doc, 0.0):
+                        best[doc] = value
+            for doc, value in best.items():
+                scores[doc] = scores.get(doc, 0.0) + value
         return scores
 
 

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from portal.search import synonyms
 from portal.search.query.highlights import best_passages, highlight_terms, mark
-from portal.search.query.matching import _plan, _published, _SegmentMatch, _word_fields
+from portal.search.query.matching import _lexicon, _plan, _published, _SegmentMatch, _variants, _word_fields
 from portal.search.query.parsing import _CJK, MAX_PAGE, MAX_PER_PAGE, ParsedQuery, QueryError, parse
 from portal.search.query.searchers import _CACHE_SIZE, _result_cache, _searchers
 from portal.search.schema import FACETS
@@ -45,6 +45,8 @@ class SearchResult:
     # Cases holding most but not all words of a plain multi-word query, shown after the strict
     # results (which are never mixed with them) when those are fewer than PARTIAL_BELOW.
     partial: list[Hit] = field(default_factory=list)
+    # When nothing at all matched: queries to try instead (a word replaced by a close indexed word).
+    suggestions: list[str] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -55,6 +57,10 @@ class SearchResult:
 # page's worth: strict AND alone found only 62 % of the clearly relevant stories in the top 50
 # of the judged benchmark, bench/relevance.py).
 PARTIAL_BELOW = 50
+# A case holding a split query word whole (社区工作者, not 社区 here and 工作者 there) scores this
+# much more per such word (bench/relevance.py: neutral at 0.15, 0.004 lower at 0.3, 0.011 lower
+# when ranked first as a tier).
+WHOLE_BONUS = 0.15
 
 
 def search(q: str = "", filters: dict[str, str] | None = None, sort: str = "relevance",
@@ -113,13 +119,13 @@ def _run(searcher, parsed, filters, sort, page, per_page, notes) -> SearchResult
                 keyed.extend((-published[d], base + d) for d in matched)
             ranked = [docnum for _key, docnum in heapq.nsmallest(wanted, keyed)]
         else:
-            score_terms = plan.score_terms()
             scored, per_segment = [], []
             for seg, base, matched in parts:
-                scores = seg.scores(searcher, score_terms, matched)
-                scored.extend((-score, base + d) for d, score in scores.items())
+                scores = seg.scores(searcher, plan.groups, matched)
+                whole = seg.whole(plan.compounds, matched) if plan.compounds else {}
+                scored.extend((-score * (1 + WHOLE_BONUS * whole.get(d, 0)), base + d) for d, score in scores.items())
                 per_segment.append((base, matched, scores))
-            ranked = [docnum for _key, docnum in heapq.nsmallest(wanted, scored)]
+            ranked = [key[-1] for key in heapq.nsmallest(wanted, scored)]
             if len(ranked) < wanted:  # then the cases found only through the substring fallback
                 unscored = (base + d for base, matched, scores in per_segment for d in matched if d not in scores)
                 ranked += heapq.nsmallest(wanted - len(ranked), unscored)
@@ -128,8 +134,65 @@ def _run(searcher, parsed, filters, sort, page, per_page, notes) -> SearchResult
     partial: list[Hit] = []
     if parsed.plain and total < PARTIAL_BELOW and page == max(1, -(-total // per_page)):
         partial = _partial(searcher, parsed, plan, parts, per_page, terms)
+    suggestions: list[str] = []
+    if not total and not partial and page == 1 and parsed.groups:
+        suggestions = _corrections(searcher, parsed, plan, parts)
     return SearchResult(total=total, page=page, per_page=per_page, hits=hits, facets=facets, notes=notes,
-                        terms=terms, partial=partial)
+                        terms=terms, partial=partial, suggestions=suggestions)
+
+
+def _corrections(searcher, parsed: ParsedQuery, plan, parts) -> list[str]:
+    """Queries to try when nothing matched: each query word that no case holds replaced by the
+    indexed words closest to it (most characters in common, in order; then the most common),
+    e.g. 社工占 -> 社工站, 养老员 -> 养老院. At most MAX_CORRECTIONS."""
+    clauses = [c for group in parsed.groups for c in group]
+    texts = [c.text for c in clauses]
+    out: list[str] = []
+    for i, clause in enumerate(clauses):
+        word = clause.text.lower()
+        if not _CJK.search(word) or not 2 <= len(word) <= 8:
+            continue
+        variants = _variants(clause)
+        if any(seg.group(variants, None) for seg, _base, _m in parts):
+            continue  # this word is found; another one is the problem
+        for candidate in _close_words(searcher, word, parts):
+            out.append(" ".join(texts[:i] + [candidate] + texts[i + 1:]))
+            if len(out) >= MAX_CORRECTIONS:
+                return out
+    return out
+
+
+MAX_CORRECTIONS = 3
+
+
+def _close_words(searcher, word: str, parts) -> list[str]:
+    wanted = set(word)
+    scored: dict[str, tuple] = {}
+    for seg, _base, _m in parts:
+        for fname in seg.fields:
+            for term in _lexicon(seg.reader, fname, seg.cache):
+                if abs(len(term) - len(word)) > 1 or term == word or len(term) < 2 \
+                        or len(wanted.intersection(term)) < max(len(word), len(term)) - 1:
+                    continue
+                shared = _common_in_order(word, term)
+                if shared < max(len(word), len(term)) - 1 or shared < 2:
+                    continue
+                freq = seg.reader.doc_frequency(fname, term)
+                best = scored.get(term)
+                scored[term] = (shared, abs(len(term) - len(word)), (best[2] if best else 0) + freq)
+    # Most characters in common, then the same length as the word typed, then the most common.
+    ranked = sorted(scored.items(), key=lambda kv: (-kv[1][0], kv[1][1], -kv[1][2], kv[0]))
+    return [term for term, _score in ranked[:MAX_CORRECTIONS]]
+
+
+def _common_in_order(a: str, b: str) -> int:
+    """Length of the longest common subsequence of two short words."""
+    row = [0] * (len(b) + 1)
+    for ch in a:
+        prev = 0
+        for j, other in enumerate(b, start=1):
+            prev, row[j] = row[j], (prev + 1 if ch == other else max(row[j], row[j - 1]))
+    return row[-1]
 
 
 def _partial(searcher, parsed: ParsedQuery, plan, parts: list[tuple[_SegmentMatch, int, set[int]]], limit: int,
@@ -149,8 +212,8 @@ def _partial(searcher, parsed: ParsedQuery, plan, parts: list[tuple[_SegmentMatc
                  if len(label) > 1 or not _CJK.match(label)}
     if len(units) < 2:
         return []
-    found = []  # (segment, docbase, {word: [documents holding each part]}, {document: words held})
-    for seg, base, _strict in parts:
+    found = []  # (segment, docbase, {word: [documents holding each part]}, {document: words held}, strict)
+    for seg, base, strict in parts:
         scope = seg.scope(plan.filters)
         held = {word: [seg.group(variants, scope) for _part, variants in pieces] for word, pieces in units.items()}
         credit: Counter = Counter()
@@ -158,17 +221,16 @@ def _partial(searcher, parsed: ParsedQuery, plan, parts: list[tuple[_SegmentMatc
             for docs in sets:
                 for doc in docs:
                     credit[doc] += 1 / len(sets)
-        found.append((seg, base, held, credit))
-    whole = len(units) - 1e-9
-    best = max((n for *_rest, credit in found for n in credit.values() if n < whole), default=0)
+        found.append((seg, base, held, credit, strict))
+    # Not a strict result: a case can hold every counted word and still lack a single character.
+    best = max((n for *_rest, credit, strict in found for doc, n in credit.items() if doc not in strict), default=0)
     if not best:
         return []
     need = min(best, max(1, -(-len(units) // 2))) - 1e-9
-    score_terms = plan.score_terms()
     ranked = []
-    for seg, base, held, credit in found:
-        docs = {doc for doc, n in credit.items() if need <= n < whole}
-        scores = seg.scores(searcher, score_terms, docs) if docs else {}
+    for seg, base, held, credit, strict in found:
+        docs = {doc for doc, n in credit.items() if need <= n and doc not in strict}
+        scores = seg.scores(searcher, plan.groups, docs) if docs else {}
         for doc in docs:
             missing = []
             for word, sets in held.items():
