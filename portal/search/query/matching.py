@@ -15,7 +15,7 @@ from whoosh.util.numeric import byte_to_length
 
 from portal.search import synonyms
 from portal.search.analysis import is_word, segment
-from portal.search.query.parsing import _CJK, SHORT_CJK, Clause, ParsedQuery
+from portal.search.query.parsing import _CJK, MAX_CLAUSES, SHORT_CJK, Clause, ParsedQuery
 from portal.search.schema import LEGACY_SEARCH_FIELDS, TEXT_FIELD
 
 # Matching -----------------------------------------------------------------------------------------
@@ -80,9 +80,11 @@ def _plan(parsed: ParsedQuery, filters: dict[str, str]) -> _Plan:
     groups, labels, owners, compounds = None, [], [], []
     if not parsed.empty:
         groups = []
-        for group in parsed.groups:
+        for i, group in enumerate(parsed.groups):
             parts = _split(group)
-            if parts:
+            # Split words count against the term cap (a 200-character query without spaces is one
+            # clause of a hundred words): past it, a word is matched whole, as typed.
+            if parts and len(groups) + len(parts) + len(parsed.groups) - i - 1 <= MAX_CLAUSES:
                 # A word the segmenter splits and that has no synonym of its own (老人吃饭难,
                 # 新时代文明实践站): each part must occur, through the part's own synonyms too;
                 # where the parts stand together the case ranks higher (see phrase_bonus()).
