@@ -4,6 +4,8 @@ unit its public page, a theme the search filtered by that theme), what is never 
 that must give an empty list instead of an error. The browser side is tests/browser/test_search_suggest_flow.py."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 UNIT = "阳光社工服务中心"
@@ -95,3 +97,24 @@ def test_punctuation_and_control_characters_give_an_empty_list(client, world, q)
 
 def test_control_characters_inside_words_are_ignored(client, world):
     assert [s["label"] for s in of_type(suggest(client, "居家\x00养老"), "case")] == [PUBLISHED]
+
+
+def test_the_header_search_box_is_a_combobox_with_translated_kinds(client, world):
+    page = client.get("/cases").get_data(as_text=True)
+    [box] = re.findall(r'<input id="header-q"[^>]*>', page)
+    for attribute in ('role="combobox"', 'aria-expanded="false"', 'aria-controls="header-q-suggestions"',
+                      'data-kind-theme="主题"', 'data-kind-case="案例"', 'data-kind-organization="单位"'):
+        assert attribute in box
+    assert re.search(r'<ul id="header-q-suggestions" class="suggest-box" role="listbox"[^>]*hidden>', page)
+    # The home page and the search page have their own search box (same combobox), not a second one.
+    for path, own in (("/", "home-q"), ("/search?q=养老", "q")):
+        other = client.get(path).get_data(as_text=True)
+        assert 'id="header-q"' not in other
+        assert f'aria-controls="{own}-suggestions"' in other
+
+
+def test_english_pages_name_the_kinds_in_english(client, world):
+    client.set_cookie("lang", "en")
+    page = client.get("/cases").get_data(as_text=True)
+    [box] = re.findall(r'<input id="header-q"[^>]*>', page)
+    assert 'data-kind-case="Case"' in box and 'data-kind-organization="Unit"' in box
