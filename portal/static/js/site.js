@@ -123,6 +123,7 @@ document.addEventListener("click", function (event) {
     });
 
     input.addEventListener("keydown", function (e) {
+      if (e.isComposing || e.keyCode === 229) return;  // keys for the input method (pinyin), not for the list
       var count = options().length;
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {
         if (!count || !input.value.trim()) return;
