@@ -676,11 +676,8 @@ def test_suggestions_from_titles_themes_and_organizations(app, client, factory, 
     assert by_type["case"] == ["社工陪伴留守儿童"]
     assert set(by_type["theme"]) == {"社工站建设", "司法社工"}
     assert by_type["organization"] == ["阳光社工服务中心"]
-    for s in suggestions:
-        assert s["url"].startswith("/search?")
+    for s in suggestions:  # where each one leads: tests/test_search_suggest.py
         assert client.get(s["url"]).status_code == 200
-    case_link = next(s["url"] for s in suggestions if s["type"] == "case")
-    assert "共找到 1 个案例" in text_of(page_of(client.get(case_link)))
 
     assert client.get("/search/suggest", query_string={"q": ""}).get_json() == {"suggestions": []}
     assert client.get("/search/suggest", query_string={"q": "火星"}).get_json() == {"suggestions": []}

@@ -1,10 +1,6 @@
 from flask import Blueprint, jsonify, render_template, request, url_for
-from sqlalchemy import select
 
-from portal.cases.models import Case, CaseStatus, Theme
-from portal.extensions import db
-from portal.orgs.models import Organization, OrgStatus
-from portal.search import query
+from portal.search import query, suggestions
 from portal.search.schema import FACETS
 from portal.sessions.search import find_sessions
 
@@ -48,18 +44,10 @@ def search_page():
 
 @bp.route("/search/suggest")
 def suggest():
-    """Type-ahead: published case titles, themes and verified organizations containing the text."""
-    text = request.args.get("q", "").strip()[:30]
-    if not text:
-        return jsonify(suggestions=[])
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{escaped}%"
-    titles = db.session.scalars(select(Case.title).where(Case.status == CaseStatus.PUBLISHED, Case.title.like(like, escape="\\"))
-                                .order_by(Case.published_at.desc()).limit(5))
-    themes = db.session.scalars(select(Theme.name).where(Theme.retired.is_(False), Theme.name.like(like, escape="\\")).limit(3))
-    orgs = db.session.scalars(select(Organization.name).where(Organization.status == OrgStatus.VERIFIED,
-                                                             Organization.name.like(like, escape="\\")).limit(3))
-    out = [{"type": "theme", "label": t, "url": url_for(".search_page", theme=t)} for t in themes]
-    out += [{"type": "case", "label": t, "url": url_for(".search_page", q=f'"{t}"')} for t in titles]
-    out += [{"type": "organization", "label": o, "url": url_for(".search_page", q=o)} for o in orgs]
+    """Type-ahead: themes open the search filtered by theme, published cases their case page,
+    verified units their public page. Each item: type, label, url."""
+    found = suggestions.find(request.args.get("q", ""))
+    out = [{"type": "theme", "label": t, "url": url_for(".search_page", theme=t)} for t in found.themes]
+    out += [{"type": "case", "label": title, "url": url_for("cases.show", case_id=case_id)} for case_id, title in found.cases]
+    out += [{"type": "organization", "label": name, "url": url_for("orgs.show", org_id=org_id)} for org_id, name in found.orgs]
     return jsonify(suggestions=out)
