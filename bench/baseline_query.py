@@ -3,7 +3,8 @@
 # runs it against the same index as the current module to measure both in one run and to check
 # that both return identical results. Not used by the application. One edit: the searcher is opened
 # with whoosh.index.open_dir, which is what portal.search.index.open_index did at snapshot time, and
-# SEARCH_FIELDS is defined here (schema.SEARCH_FIELDS has since become the combined field).
+# SEARCH_FIELDS is defined here (schema.SEARCH_FIELDS has since become the combined field), and
+# the imports follow the modules to where they live now (portal/search/whoosh/, documents.py).
 """Searching: user query syntax -> Whoosh query, facets, highlights, similar cases.
 
 Syntax: words are ANDed; "quoted phrases"; -word excludes; OR between two items makes them
@@ -23,10 +24,10 @@ from markupsafe import Markup, escape
 from whoosh import query as Q
 from whoosh.sorting import FieldFacet
 
-from portal.search import index as search_index
 from portal.search import synonyms
 from portal.search.analysis import fold, segment
-from portal.search.schema import FACETS, MULTI_VALUED
+from portal.search.documents import FACETS, MULTI_VALUED
+from portal.search.whoosh import index as search_index
 
 SEARCH_FIELDS = ("title", "summary", "body", "meta")  # snapshot: schema.SEARCH_FIELDS then
 

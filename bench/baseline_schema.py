@@ -3,7 +3,7 @@
 
 Before: title, summary, body and meta were four separately indexed text fields (field boosts
 3, 1.5, 1, 1.5) and there was no combined `all` field. The analyzers are today's
-(portal.search.analysis), so the comparison isolates the schema and query changes.
+(portal.search.whoosh.analysis), so the comparison isolates the schema and query changes.
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import unicodedata
 from whoosh.analysis import Token, Tokenizer
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from portal.search.analysis import FIELD_SEP, ChineseAnalyzer, fold
+from portal.search.analysis import FIELD_SEP, fold
+from portal.search.whoosh.analysis import ChineseAnalyzer
 
 # The `chars` field of the old layout: every character of the text with its position, so that
 # a phrase of characters found substrings the segmenter splits differently. It cost 42 % of the

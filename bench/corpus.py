@@ -1,6 +1,6 @@
 """A deterministic synthetic corpus of community-governance cases for the search benchmark.
 
-Each case is the dict :func:`portal.search.index.case_document` makes of a case-like object
+Each case is the dict :func:`portal.search.documents.case_document` makes of a case-like object
 (title, summary, the five sections, themes, tags, organization, places, year, publication
 date, sessions) generated from a seed, without the web app or the database.
 
@@ -213,10 +213,10 @@ class CaseGenerator:
         return out
 
     def cases(self, n: int):
-        """Yield n case documents, built by portal.search.index.case_document from case-like
+        """Yield n case documents, built by portal.search.documents.case_document from case-like
         objects (so they have exactly the keys and formats the application indexes). Each case
         comes from its own seed: the first 1,000 cases of the 10k corpus are the 1k corpus."""
-        from portal.search.index import case_document
+        from portal.search.documents import case_document
 
         meta_rng = random.Random(self.seed * 7 + 1)
         orgs = self.orgs(6000, meta_rng)

@@ -83,9 +83,9 @@ class Site:
 
     def __init__(self, stories: list[dict], workdir: Path):
         from portal import create_app
-        from portal.search import analysis
-        from portal.search import index as search_index
-        from portal.search import query
+        from portal.search import analysis, query
+        from portal.search.documents import case_document
+        from portal.search.whoosh import index as search_index
 
         analysis.load_dictionary()
         base = workdir / "site-index"
@@ -94,7 +94,7 @@ class Site:
         ix = search_index.open_index(target)
         writer = ix.writer(procs=1, limitmb=256)
         for i, story in enumerate(stories, start=1):
-            writer.add_document(**search_index.case_document(_as_case(i, story)))
+            writer.add_document(**case_document(_as_case(i, story)))
         writer.commit()
         search_index.swap_current(base, target)
         self.app = create_app({"TESTING": True, "INSTANCE_DIR": str(workdir / "instance"), "SEARCH_INDEX_DIR": str(base),
@@ -223,8 +223,8 @@ def evaluate(runs: dict[str, list[str]], queries: list[dict], qrels) -> dict:
         ranked = runs[q["id"]]
         rows[q["id"]] = {"ndcg": ndcg(ranked, judged), "p5": precision(ranked, judged), "r50": recall(ranked, judged),
                          "zero": not ranked, "n": len(ranked), "kind": q["kind"]}
-    def mean(key, sel=rows.values()):
-        vals = [r[key] for r in sel if r[key] is not None]
+    def mean(key, sel=None):
+        vals = [r[key] for r in (rows.values() if sel is None else sel) if r[key] is not None]
         return sum(vals) / len(vals) if vals else float("nan")
     kinds = sorted({r["kind"] for r in rows.values()})
     return {"rows": rows, "ndcg": mean("ndcg"), "p5": mean("p5"), "r50": mean("r50"),

@@ -110,7 +110,7 @@ def child_index(size: int, base: Path, variant: str, seed: int, limitmb: int) ->
 
     from bench.corpus import CaseGenerator, text_of
     from portal.search import analysis
-    from portal.search import index as search_index
+    from portal.search.whoosh import index as search_index
 
     analysis.load_dictionary()  # once, before the writer forks its workers
     t = time.perf_counter()

@@ -190,8 +190,8 @@ def test_dictionary_words_stay_whole_but_their_parts_still_match(app, client, or
 def test_word_list_read_from_the_segment_matches_whoosh(app, org_id):
     """The substring fallback reads each segment's word list straight from the term file; it
     must list exactly the words Whoosh itself lists, on a segment with several fields."""
-    from portal.search import index as search_index
     from portal.search.query import _lexicon
+    from portal.search.whoosh import index as search_index
 
     for n, text in enumerate(["推动五社联动机制落地。", "建好社工站，GPS 定位手环。", "在车站附近开展宣传。"]):
         make_case(app, org_id, f"案例{n}", text)

@@ -39,7 +39,7 @@ def outbox(app) -> set[int]:
 
 
 def indexed_ids(app) -> set[int]:
-    from portal.search import index as search_index
+    from portal.search.whoosh import index as search_index
 
     with app.app_context():
         with search_index.open_index().searcher() as searcher:
@@ -121,8 +121,8 @@ def test_changes_that_do_not_touch_cases_add_no_rows(app, client, factory, org_i
 def test_busy_index_loses_nothing(app, client, org_id):
     """While another writer holds the index lock, drain gives up after its timeout; the
     changes stay in the outbox and the next drain applies them."""
-    from portal.search import index as search_index
     from portal.search import sync
+    from portal.search.whoosh import index as search_index
 
     app.config["SEARCH_SYNC"] = "off"
     case_id = make_case(app, org_id, "社区厨房", "社区厨房共享午餐。")
@@ -145,7 +145,7 @@ def test_busy_index_loses_nothing(app, client, org_id):
 
 def test_check_reports_missing_stale_and_extra_documents(app, client, runner, org_id):
     from portal.cases.models import Case
-    from portal.search import index as search_index
+    from portal.search.whoosh import index as search_index
 
     ok = make_case(app, org_id, "一切正常", "社区厨房共享午餐。")
     missing = make_case(app, org_id, "将从索引中删掉", "社区厨房共享午餐。")
@@ -198,8 +198,8 @@ def test_check_reports_missing_stale_and_extra_documents(app, client, runner, or
 
 def test_reindex_keeps_searches_working_and_applies_changes_made_meanwhile(app, client, runner, org_id,
                                                                            monkeypatch):
-    from portal.search import index as search_index
     from portal.search import sync
+    from portal.search.whoosh import index as search_index
 
     cases = [make_case(app, org_id, f"社区厨房{n}", "社区厨房共享午餐。") for n in range(3)]
     assert found(client, "社区厨房") == set(cases)
@@ -250,7 +250,8 @@ WORKER = textwrap.dedent('''
     from portal.cases.models import Case, CaseStatus
     from portal.cases.services import transition
     from portal.extensions import db
-    from portal.search import index as search_index, sync
+    from portal.search import sync
+    from portal.search.whoosh import index as search_index
 
     tag, rounds = sys.argv[1], int(sys.argv[2])
     ids = [int(i) for i in sys.argv[3].split(",")]

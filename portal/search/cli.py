@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
-from portal.search import index as search_index
 from portal.search import sync
+from portal.search.documents import case_document
+from portal.search.whoosh import index as search_index
 
 search_cli = AppGroup("search", help="Maintain the full-text search index.")
 
@@ -50,7 +51,7 @@ def reindex_command(procs):
         done = 0
         with click.progressbar(length=total, label="重建索引", file=sys.stderr) as bar:
             for case in db.session.scalars(_published_cases()).yield_per(500):
-                writer.add_document(**search_index.case_document(case))
+                writer.add_document(**case_document(case))
                 done += 1
                 bar.update(1)
         writer.commit()
@@ -70,7 +71,7 @@ def reindex_command(procs):
 @search_cli.command("check")
 def check_command():
     """List cases missing from, stale in, or wrongly present in the index; exit 1 if any."""
-    expected = {str(c.id): search_index.case_document(c)["stamp"] for c in db.session.scalars(_published_cases())}
+    expected = {str(c.id): case_document(c)["stamp"] for c in db.session.scalars(_published_cases())}
     with search_index.open_index().searcher() as searcher:
         indexed = {f["id"]: f.get("stamp") for f in searcher.all_stored_fields()}
     missing = sorted(set(expected) - set(indexed), key=int)

@@ -24,8 +24,9 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, selectinload
 
 from portal.extensions import db
-from portal.search import index as search_index
+from portal.search.documents import case_document
 from portal.search.models import SearchOutbox
+from portal.search.whoosh import index as search_index
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -121,7 +122,7 @@ def drain(app: Flask, batch: int = BATCH, lock_timeout: float = 10.0) -> int:
                     for case_id in case_ids:
                         case = cases.get(case_id)
                         if case is not None and case.status == CaseStatus.PUBLISHED:
-                            writer.update_document(**search_index.case_document(case))
+                            writer.update_document(**case_document(case))
                         else:
                             writer.delete_by_term("id", str(case_id))
                     writer.commit()

@@ -1,7 +1,7 @@
 from flask import Blueprint, jsonify, render_template, request, url_for
 
 from portal.search import query, suggestions
-from portal.search.schema import FACETS
+from portal.search.documents import FACETS
 from portal.sessions.search import find_sessions
 
 bp = Blueprint("search", __name__)

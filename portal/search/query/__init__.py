@@ -8,9 +8,8 @@ holding most of its words (SearchResult.partial, each Hit naming its missing wor
 """
 from __future__ import annotations
 
-from portal.search.query.highlights import best_passages, highlight_terms, mark
-from portal.search.query.matching import _lexicon
-from portal.search.query.parsing import (
+from portal.search.highlights import best_passages, highlight_terms, mark
+from portal.search.parsing import (
     MAX_CLAUSES,
     MAX_PAGE,
     MAX_PER_PAGE,
@@ -22,9 +21,11 @@ from portal.search.query.parsing import (
     clean,
     parse,
 )
-from portal.search.query.results import PARTIAL_BELOW, Hit, SearchResult, search
-from portal.search.query.searchers import _reset_for_tests, warm
-from portal.search.query.similar import similar
+from portal.search.results import PARTIAL_BELOW, Hit, SearchResult
+from portal.search.whoosh.matching import _lexicon
+from portal.search.whoosh.results import search
+from portal.search.whoosh.searchers import _reset_for_tests, warm
+from portal.search.whoosh.similar import similar
 
 __all__ = [
     "MAX_QUERY_CHARS",

@@ -1,21 +1,9 @@
-"""The Whoosh schema of the case index and how a case becomes a document."""
+"""The Whoosh schema of the case index (the documents themselves: portal.search.documents)."""
 from __future__ import annotations
 
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
-from portal.search.analysis import FieldsAnalyzer, TermPositions
-
-#: Facets shown on the search page, in display order: field -> label.
-FACETS = {
-    "theme": "主题",
-    "province": "省份",
-    "year": "年份",
-    "community_type": "社区类型",
-    "org_type": "单位类型",
-    "session": "分享会",
-}
-MULTI_VALUED = frozenset({"theme", "session"})
-
+from portal.search.whoosh.analysis import FieldsAnalyzer, TermPositions
 
 #: The indexed text of a case: title (twice, which is its boost), summary, body and meta (themes,
 #: tags, organization, places, sessions), joined by FIELD_SEP. One field instead of four: a

@@ -1,95 +1,38 @@
-"""Where the index lives, how it is opened, and how cases are written into it.
+"""Search documents: what a case looks like to every search backend (a plain dict of fields).
 
-Layout under SEARCH_INDEX_DIR::
+Fields of :func:`case_document` (all strings unless noted):
 
-    current -> index-20261128T160000   (symlink, swapped atomically by `search reindex`)
-    index-20261128T160000/             (a Whoosh FileStorage; its lock is an fcntl lock)
-
-Web workers only read. Writes happen in the outbox drainer (sync.py) or `search reindex`,
-each holding the Whoosh writer lock of the current directory.
+* ``id``: the case id; ``stamp``: a fingerprint of everything else (compared by `search check`);
+* ``title``, ``summary``, ``body`` (plain text of the sections): shown in results and highlights;
+* ``all``: the searched text: title twice (its weight), summary, body and meta (themes, tags,
+  organization, places, community type, year, sessions), joined by ``analysis.FIELD_SEP``
+  (a phrase never spans two of them);
+* ``published`` (a datetime): the sort key of "newest";
+* facet values (:data:`FACETS`): ``theme`` and ``session`` hold several values joined by commas
+  (:data:`MULTI_VALUED`), the others one value or "";
+* ``organization``: the organization's name, for display.
 """
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import time
 from datetime import datetime
-from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import select
-from whoosh.filedb.filestore import FileStorage
-from whoosh.index import FileIndex, LockError
 
 from portal.search.analysis import FIELD_SEP
-from portal.search.schema import build_schema
 
-CURRENT = "current"
+#: Facets shown on the search page, in display order: field -> label.
+FACETS = {
+    "theme": "主题",
+    "province": "省份",
+    "year": "年份",
+    "community_type": "社区类型",
+    "org_type": "单位类型",
+    "session": "分享会",
+}
+MULTI_VALUED = frozenset({"theme", "session"})
 
-
-def base_dir() -> Path:
-    return Path(current_app.config["SEARCH_INDEX_DIR"])
-
-
-def current_dir(base: Path | None = None) -> Path:
-    """The directory the ``current`` link points to, creating an empty index on first use."""
-    base = base or base_dir()
-    link = base / CURRENT
-    if not link.exists():
-        base.mkdir(parents=True, exist_ok=True)
-        target = new_index_dir(base)
-        swap_current(base, target)
-    return link.resolve()
-
-
-def new_index_dir(base: Path) -> Path:
-    """Create a fresh, empty index directory next to the current one."""
-    name = f"index-{datetime.now():%Y%m%dT%H%M%S}-{os.getpid()}-{time.monotonic_ns() % 100000}"
-    path = base / name
-    path.mkdir(parents=True)
-    FileStorage(str(path)).create_index(build_schema())
-    return path
-
-
-def swap_current(base: Path, target: Path) -> None:
-    """Point ``current`` at target atomically (readers see either the old or the new index)."""
-    tmp = base / f".current-{os.getpid()}-{time.monotonic_ns()}"
-    os.symlink(target.name, tmp)
-    os.replace(tmp, base / CURRENT)
-
-
-class _Index(FileIndex):
-    """Segments are written as separate files, not assembled into one compound file (a
-    default; a caller's own argument wins): Whoosh reads a compound file either through a
-    Python sub-file wrapper (a seek and a read call per small read: slow) or, memory-mapped,
-    by copying each part it opens into a BytesIO (the whole postings file: 150-300 ms per
-    searcher at 10k cases, and a copy of the postings in every process). Plain files are read
-    through ordinary buffered file objects."""
-
-    def writer(self, procs=1, **kwargs):
-        kwargs.setdefault("compound", False)
-        return super().writer(procs=procs, **kwargs)
-
-
-def open_index(path: Path | None = None):
-    # No mmap: see _Index (an index written before keeps compound segments; it still opens fast
-    # this way, its reads are just slower until the next `search reindex`).
-    return FileStorage(str(path or current_dir()), supports_mmap=False).open_index(indexclass=_Index)
-
-
-def writer(ix, timeout: float = 10.0):
-    """A writer holding the index lock; waits up to ``timeout`` seconds for other writers.
-
-    Raises LockError when the lock stays busy (the caller retries later; nothing is lost,
-    the outbox still holds the changes)."""
-    return ix.writer(timeout=timeout, delay=0.05)
-
-
-__all__ = ["LockError", "open_index", "writer", "current_dir", "case_document", "fingerprint"]
-
-
-# Documents ---------------------------------------------------------------------------------
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARK = re.compile(r"(^|\n)\s{0,3}(#{1,6}|>|[-*+]|\d+[.)])\s+")

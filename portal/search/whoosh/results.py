@@ -1,62 +1,22 @@
-"""Results: :func:`search`, its pages, ranking and facet counts."""
+"""Results from the Whoosh index: :func:`search`, its pages, ranking and facet counts."""
 from __future__ import annotations
 
 import heapq
 from collections import Counter
-from dataclasses import dataclass, field
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from markupsafe import Markup, escape
 
 from portal.search import synonyms
-from portal.search.query.highlights import best_passages, highlight_terms, mark
-from portal.search.query.matching import _lexicon, _plan, _published, _SegmentMatch, _variants, _word_fields
-from portal.search.query.parsing import _CJK, MAX_PAGE, MAX_PER_PAGE, ParsedQuery, QueryError, parse
-from portal.search.query.searchers import _CACHE_SIZE, _result_cache, _searchers
-from portal.search.schema import FACETS
+from portal.search.documents import FACETS
+from portal.search.highlights import highlight_terms
+from portal.search.parsing import _CJK, MAX_PAGE, MAX_PER_PAGE, ParsedQuery, QueryError, parse
+from portal.search.results import PARTIAL_BELOW, Hit, SearchResult, document_hit
+from portal.search.whoosh.matching import _lexicon, _plan, _published, _SegmentMatch, _variants, _word_fields
+from portal.search.whoosh.searchers import _CACHE_SIZE, _result_cache, _searchers
 
 # Results ----------------------------------------------------------------------------------------
 
-@dataclass
-class Hit:
-    id: int
-    title: str
-    summary: str
-    highlights: list[Markup]
-    title_html: Markup
-    themes: list[str]
-    province: str
-    organization: str
-    published_at: object
-    year: str = ""  # Case.year, as indexed
-    missing: list[str] = field(default_factory=list)  # a partial hit: the query words it lacks
-
-
-@dataclass
-class SearchResult:
-    total: int
-    page: int
-    per_page: int
-    hits: list[Hit]
-    facets: dict[str, list[tuple[str, int]]]
-    notes: list[str]
-    terms: list[str]
-    # Cases holding most but not all words of a plain multi-word query, shown after the strict
-    # results (which are never mixed with them) when those are fewer than PARTIAL_BELOW.
-    partial: list[Hit] = field(default_factory=list)
-    # When nothing at all matched: queries to try instead (a word replaced by a close indexed word).
-    suggestions: list[str] = field(default_factory=list)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-# Fewer strict results than this: the closest partial matches follow them on the last page (a
-# page's worth: strict AND alone found only 62 % of the clearly relevant stories in the top 50
-# of the judged benchmark, bench/relevance.py).
-PARTIAL_BELOW = 50
 # A case holding a split query word whole (社区工作者, not 社区 here and 工作者 there) scores this
 # much more per such word (bench/relevance.py: neutral at 0.15, 0.004 lower at 0.3, 0.011 lower
 # when ranked first as a tier).
@@ -130,7 +90,7 @@ def _run(searcher, parsed, filters, sort, page, per_page, notes) -> SearchResult
                 unscored = (base + d for base, matched, scores in per_segment for d in matched if d not in scores)
                 ranked += heapq.nsmallest(wanted - len(ranked), unscored)
         for docnum in ranked[offset:wanted]:
-            hits.append(_hit(searcher.stored_fields(docnum), terms))
+            hits.append(document_hit(searcher.stored_fields(docnum), terms))
     partial: list[Hit] = []
     if parsed.plain and total < PARTIAL_BELOW and page == max(1, -(-total // per_page)):
         partial = _partial(searcher, parsed, plan, parts, per_page, terms)
@@ -239,7 +199,7 @@ def _partial(searcher, parsed: ParsedQuery, plan, parts: list[tuple[_SegmentMatc
             ranked.append((-round(credit[doc], 6), -scores.get(doc, 0.0), base + doc, missing))
     hits = []
     for _n, _score, docnum, missing in heapq.nsmallest(limit, ranked, key=lambda r: r[:3]):
-        hit = _hit(searcher.stored_fields(docnum), terms)
+        hit = document_hit(searcher.stored_fields(docnum), terms)
         hit.missing = missing
         hits.append(hit)
     return hits
@@ -265,15 +225,3 @@ def _count_facets(parts: list[tuple[dict[str, dict[str, list[int]]], set[int]]],
             items = sorted(bucket.items(), key=lambda kv: kv[0], reverse=True)
         out[name] = items
     return out
-
-
-def _hit(stored: dict, terms: list[str]) -> Hit:
-    body, summary, title = stored.get("body", ""), stored.get("summary", ""), stored.get("title", "")
-    highlights = best_passages(body, terms) or best_passages(summary, terms, count=1)
-    return Hit(
-        id=int(stored["id"]), title=title, summary=summary, highlights=highlights,
-        title_html=mark(title, terms) if terms else Markup(escape(title)),
-        themes=[t for t in stored.get("theme", "").split(",") if t], province=stored.get("province", ""),
-        organization=stored.get("organization", ""), published_at=stored.get("published"),
-        year=stored.get("year", ""),
-    )

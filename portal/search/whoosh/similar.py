@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from whoosh import query as Q
 
-from portal.search.query.results import Hit, _hit
-from portal.search.query.searchers import _searchers
-from portal.search.schema import TEXT_FIELD
+from portal.search.results import Hit, document_hit
+from portal.search.whoosh.schema import TEXT_FIELD
+from portal.search.whoosh.searchers import _searchers
 
 # Similar cases ---------------------------------------------------------------------------------
 
@@ -25,4 +25,4 @@ def similar(case_id: int, limit: int = 5) -> list[Hit]:
         q = Q.Or([Q.Term(field, word, boost=weight) for word, weight in keys]
                  + [Q.Term("theme", t) for t in stored.get("theme", "").split(",") if t])
         results = searcher.search(q, limit=limit + 1, mask=Q.Term("id", str(case_id)))
-        return [_hit(h.fields(), []) for h in results][:limit]
+        return [document_hit(h.fields(), []) for h in results][:limit]

@@ -5,7 +5,7 @@ from markupsafe import Markup, escape
 
 from portal.search import synonyms
 from portal.search.analysis import fold, segment
-from portal.search.query.parsing import ParsedQuery
+from portal.search.parsing import ParsedQuery
 
 # Highlights -------------------------------------------------------------------------------------
 

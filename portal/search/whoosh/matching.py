@@ -15,8 +15,8 @@ from whoosh.util.numeric import byte_to_length
 
 from portal.search import synonyms
 from portal.search.analysis import is_word, segment
-from portal.search.query.parsing import _CJK, MAX_CLAUSES, SHORT_CJK, Clause, ParsedQuery
-from portal.search.schema import LEGACY_SEARCH_FIELDS, TEXT_FIELD
+from portal.search.parsing import _CJK, MAX_CLAUSES, SHORT_CJK, Clause, ParsedQuery
+from portal.search.whoosh.schema import LEGACY_SEARCH_FIELDS, TEXT_FIELD
 
 # Matching -----------------------------------------------------------------------------------------
 #

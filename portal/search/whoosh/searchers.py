@@ -5,9 +5,10 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from portal.search import index as search_index
-from portal.search.query.matching import _lexicon, _postings
-from portal.search.schema import FACETS, TEXT_FIELD
+from portal.search.documents import FACETS
+from portal.search.whoosh import index as search_index
+from portal.search.whoosh.matching import _lexicon, _postings
+from portal.search.whoosh.schema import TEXT_FIELD
 
 # Searchers and per-segment facet values ------------------------------------------------------
 
