@@ -2,10 +2,10 @@
 import sys
 
 from portal import create_app
-from portal.config import MissingSecretKey
+from portal.config import ConfigError
 
 try:
     app = create_app()
-except MissingSecretKey as exc:
+except ConfigError as exc:  # e.g. no secret key in production, an unknown search backend
     # One clear line for the operator (and exit status 1), not a traceback.
     sys.exit(f"错误 / Error: {exc}")

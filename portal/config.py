@@ -29,14 +29,19 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PORTAL_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", bool),
     "PORTAL_MAX_UPLOAD_MB": ("MAX_UPLOAD_MB", int),
     "PORTAL_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+    "PORTAL_SEARCH_BACKEND": ("SEARCH_BACKEND", str),
     "PORTAL_SEARCH_INDEX_DIR": ("SEARCH_INDEX_DIR", str),
     "PORTAL_SEARCH_SYNC": ("SEARCH_SYNC", str),
 }
 
 
-class MissingSecretKey(RuntimeError):
-    """Raised when the app would run in production with no secret key. The entry point
-    (wsgi.py) turns it into one line on standard error and exit status 1."""
+class ConfigError(RuntimeError):
+    """A setting the app cannot start with. The entry point (wsgi.py) turns it into one line on
+    standard error and exit status 1, not a traceback."""
+
+
+class MissingSecretKey(ConfigError):
+    """Raised when the app would run in production with no secret key."""
 
 
 def instance_dir() -> Path:
@@ -75,6 +80,8 @@ def defaults(instance: Path) -> dict:
         "SMTP_STARTTLS": False,
         "BASE_URL": "",
         "UPLOAD_DIR": str(instance / "uploads"),
+        # Full-text search implementation (portal.search.backend): "whoosh", an index on local disk.
+        "SEARCH_BACKEND": "whoosh",
         "SEARCH_INDEX_DIR": str(instance / "search"),
         # thread: each process indexes in a background thread after commits;
         # inline: right after the commit (tests); off: only `flask search drain` / another process.

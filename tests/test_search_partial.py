@@ -33,7 +33,7 @@ def partial_section(page: str) -> str:
 
 def test_enough_strict_results_are_shown_alone(app, client, org_id, monkeypatch):
     # The threshold is a page's worth (50) of strict results; 5 here keeps the test small.
-    monkeypatch.setattr("portal.search.whoosh.results.PARTIAL_BELOW", 5)
+    monkeypatch.setattr("portal.search.results.PARTIAL_BELOW", 5)
     strict = {make_case(app, org_id, f"小区改造第{n}期", "建成雨水花园，推行垃圾分类。") for n in range(5)}
     make_case(app, org_id, "只有雨水花园", "建成雨水花园。")
 

@@ -1,11 +1,15 @@
-"""Search results as every backend returns them: :class:`SearchResult` and its :class:`Hit` s."""
+"""Search results as every backend returns them: :class:`SearchResult` and its :class:`Hit` s,
+and the rules a backend follows to fill them (facet order, when partial matches are shown)."""
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
 from portal.search.highlights import best_passages, mark
+from portal.search.parsing import ParsedQuery
 
 
 @dataclass
@@ -61,3 +65,20 @@ def document_hit(stored: dict, terms: list[str]) -> Hit:
         organization=stored.get("organization", ""), published_at=stored.get("published"),
         year=stored.get("year", ""),
     )
+
+
+def ordered_facets(counts: Mapping[str, Counter]) -> dict[str, list[tuple[str, int]]]:
+    """{facet: [(value, count)]} as shown: most frequent first (then by value), years newest first."""
+    out = {}
+    for name, bucket in counts.items():
+        items = sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0]))
+        if name == "year":
+            items = sorted(bucket.items(), key=lambda kv: kv[0], reverse=True)
+        out[name] = items
+    return out
+
+
+def wants_partial(parsed: ParsedQuery, total: int, page: int, per_page: int) -> bool:
+    """Whether a result also lists partial matches: a plain multi-word query with fewer than
+    PARTIAL_BELOW strict results, on its last page of strict results."""
+    return parsed.plain and total < PARTIAL_BELOW and page == max(1, -(-total // per_page))

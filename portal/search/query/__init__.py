@@ -22,10 +22,9 @@ from portal.search.parsing import (
     parse,
 )
 from portal.search.results import PARTIAL_BELOW, Hit, SearchResult
+from portal.search.service import reset_for_tests as _reset_for_tests
+from portal.search.service import search, similar, warm
 from portal.search.whoosh.matching import _lexicon
-from portal.search.whoosh.results import search
-from portal.search.whoosh.searchers import _reset_for_tests, warm
-from portal.search.whoosh.similar import similar
 
 __all__ = [
     "MAX_QUERY_CHARS",

@@ -8,10 +8,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal.search import synonyms
+from portal.search.backend import SearchRequest
 from portal.search.documents import FACETS
 from portal.search.highlights import highlight_terms
-from portal.search.parsing import _CJK, MAX_PAGE, MAX_PER_PAGE, ParsedQuery, QueryError, parse
-from portal.search.results import PARTIAL_BELOW, Hit, SearchResult, document_hit
+from portal.search.parsing import _CJK, ParsedQuery
+from portal.search.results import Hit, SearchResult, document_hit, ordered_facets, wants_partial
 from portal.search.whoosh.matching import _lexicon, _plan, _published, _SegmentMatch, _variants, _word_fields
 from portal.search.whoosh.searchers import _CACHE_SIZE, _result_cache, _searchers
 
@@ -23,23 +24,12 @@ from portal.search.whoosh.searchers import _CACHE_SIZE, _result_cache, _searcher
 WHOLE_BONUS = 0.15
 
 
-def search(q: str = "", filters: dict[str, str] | None = None, sort: str = "relevance",
-           page: int = 1, per_page: int = 10) -> SearchResult:
-    filters = {k: v for k, v in (filters or {}).items() if v}
-    for name in filters:
-        if name not in FACETS:
-            raise QueryError(f"未知的筛选项：{name}")
-    if sort not in ("relevance", "newest"):
-        raise QueryError("排序方式只能是 relevance 或 newest")
-    if not (1 <= per_page <= MAX_PER_PAGE):
-        raise QueryError(f"每页数量须在 1 到 {MAX_PER_PAGE} 之间")
-    if page < 1:
-        raise QueryError("页码须为正整数")
-    parsed = parse(q)
-    notes = list(parsed.notes)
-    if page > MAX_PAGE:
-        notes.append(f"最多显示前 {MAX_PAGE} 页结果。")
-        page = MAX_PAGE
+def search(request: SearchRequest) -> SearchResult:
+    """A page of results for a request validated by portal.search.service (see
+    SearchBackend.search), from this process's result cache when the index has not changed."""
+    q, parsed, filters, sort, page, per_page = (request.q, request.parsed, request.filters, request.sort,
+                                                request.page, request.per_page)
+    notes = list(request.notes)
     with _searchers.lock:
         searcher = _searchers.get()
         key = (str(_searchers.path), searcher.reader().generation() if hasattr(searcher.reader(), "generation") else 0,
@@ -92,7 +82,7 @@ def _run(searcher, parsed, filters, sort, page, per_page, notes) -> SearchResult
         for docnum in ranked[offset:wanted]:
             hits.append(document_hit(searcher.stored_fields(docnum), terms))
     partial: list[Hit] = []
-    if parsed.plain and total < PARTIAL_BELOW and page == max(1, -(-total // per_page)):
+    if wants_partial(parsed, total, page, per_page):
         partial = _partial(searcher, parsed, plan, parts, per_page, terms)
     suggestions: list[str] = []
     if not total and not partial and page == 1 and parsed.groups:
@@ -218,10 +208,4 @@ def _count_facets(parts: list[tuple[dict[str, dict[str, list[int]]], set[int]]],
                 n = len(matched.intersection(docs))
                 if n:
                     bucket[value] += n
-    out = {}
-    for name, bucket in counts.items():
-        items = sorted(bucket.items(), key=lambda kv: (-kv[1], kv[0]))
-        if name == "year":
-            items = sorted(bucket.items(), key=lambda kv: kv[0], reverse=True)
-        out[name] = items
-    return out
+    return ordered_facets(counts)

@@ -1,0 +1,162 @@
+"""Full-text search of published cases: everything the rest of the app calls.
+
+* :func:`search` (with :func:`read_params` for a query string), :func:`facets`, :func:`similar`;
+* the user query syntax: :func:`parse`, :class:`Clause`, :class:`QueryError` (also used by the
+  session search, which runs the same syntax as SQL);
+* for operators (`flask search ...`): :func:`reindex`, :func:`check`; the outbox drain is
+  portal.search.sync;
+* :func:`warm` and :func:`reset_for_tests` for this process's caches.
+
+Syntax: words are ANDed; "quoted phrases"; -word excludes; OR between two items makes them
+alternatives. Wildcards are not supported (they are removed), and the work per query is
+bounded (query length, number of terms, OR alternatives included, pages). A plain multi-word
+query (no OR, phrase or exclusion) with fewer than PARTIAL_BELOW results is followed by the cases
+holding most of its words (SearchResult.partial, each Hit naming its missing words).
+
+Which index answers is configuration (SEARCH_BACKEND, see portal.search.backend); nothing here
+or in the callers depends on it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal.extensions import db
+from portal.search.backend import CheckReport, IndexBusy, SearchRequest, get_backend
+from portal.search.documents import FACETS, case_document
+from portal.search.parsing import MAX_PAGE, MAX_PER_PAGE, Clause, ParsedQuery, QueryError, parse
+from portal.search.results import PARTIAL_BELOW, Hit, SearchResult
+
+__all__ = [
+    "FACETS",
+    "MAX_PAGE",
+    "MAX_PER_PAGE",
+    "PARTIAL_BELOW",
+    "CheckReport",
+    "Clause",
+    "Hit",
+    "IndexBusy",
+    "ParsedQuery",
+    "QueryError",
+    "SearchResult",
+    "check",
+    "facets",
+    "parse",
+    "published_cases",
+    "published_count",
+    "read_params",
+    "reindex",
+    "reset_for_tests",
+    "search",
+    "similar",
+    "warm",
+]
+
+
+# Reading ---------------------------------------------------------------------------------------
+
+def _filters(filters: Mapping[str, str] | None) -> dict[str, str]:
+    filters = {k: v for k, v in (filters or {}).items() if v}
+    for name in filters:
+        if name not in FACETS:
+            raise QueryError(f"未知的筛选项：{name}")
+    return filters
+
+
+def search(q: str = "", filters: Mapping[str, str] | None = None, sort: str = "relevance",
+           page: int = 1, per_page: int = 10) -> SearchResult:
+    """A page of published cases for the query ``q`` within the facet ``filters``. Raises
+    QueryError for parameters out of range (shown to the user, a 400 in the API)."""
+    filters = _filters(filters)
+    if sort not in ("relevance", "newest"):
+        raise QueryError("排序方式只能是 relevance 或 newest")
+    if not (1 <= per_page <= MAX_PER_PAGE):
+        raise QueryError(f"每页数量须在 1 到 {MAX_PER_PAGE} 之间")
+    if page < 1:
+        raise QueryError("页码须为正整数")
+    parsed = parse(q)
+    notes = list(parsed.notes)
+    if page > MAX_PAGE:
+        notes.append(f"最多显示前 {MAX_PAGE} 页结果。")
+        page = MAX_PAGE
+    return get_backend().search(SearchRequest(q=q, parsed=parsed, filters=filters, sort=sort, page=page,
+                                              per_page=per_page, notes=notes))
+
+
+def read_params(args) -> dict:
+    """Search parameters from a query string; raises QueryError for malformed numbers."""
+    def number(name, default):
+        raw = args.get(name, "")
+        if raw == "":
+            return default
+        if not raw.isdecimal():  # not isdigit(): int() rejects "²" and "①"
+            raise QueryError(f"参数 {name} 须为正整数")
+        return int(raw[:6])
+
+    return {
+        "q": args.get("q", ""),
+        "filters": {name: args.get(name, "").strip()[:60] for name in FACETS if args.get(name, "").strip()},
+        "sort": args.get("sort", "relevance") or "relevance",
+        "page": number("page", 1),
+        "per_page": number("per_page", 10),
+    }
+
+
+def facets(filters: Mapping[str, str] | None = None) -> dict[str, list[tuple[str, int]]]:
+    """{facet: [(value, count)]} over every published case (within ``filters``)."""
+    return get_backend().facets(_filters(filters))
+
+
+def similar(case_id: int, limit: int = 5) -> list[Hit]:
+    """Published cases sharing the case's most distinctive terms (not just its themes)."""
+    return get_backend().similar(case_id, limit)
+
+
+# Operators ---------------------------------------------------------------------------------------
+
+def published_cases():
+    """The published cases, in id order, with what their documents need loaded."""
+    from portal.cases.models import Case, CaseStatus
+
+    return (select(Case).where(Case.status == CaseStatus.PUBLISHED).order_by(Case.id)
+            .options(selectinload(Case.themes), selectinload(Case.tags), selectinload(Case.org)))
+
+
+def published_count() -> int:
+    from portal.cases.models import Case, CaseStatus
+
+    return db.session.scalar(select(func.count()).select_from(Case).where(Case.status == CaseStatus.PUBLISHED)) or 0
+
+
+def _published_documents(progress: Callable[[int], object] | None) -> Iterator[dict]:
+    for case in db.session.scalars(published_cases()).yield_per(500):
+        yield case_document(case)
+        if progress is not None:
+            progress(1)
+
+
+def reindex(workers: int = 2, progress: Callable[[int], object] | None = None) -> int:
+    """Rebuild the index from the published cases (searches keep working meanwhile; see
+    SearchBackend.rebuild). ``progress(1)`` is called after each case. Returns how many were
+    indexed. Changes made meanwhile wait in the outbox: drain it afterwards (sync.drain)."""
+    return get_backend().rebuild(_published_documents(progress), workers=workers)
+
+
+def check() -> CheckReport:
+    """The index compared with the published cases in the database."""
+    expected = {str(c.id): case_document(c)["stamp"] for c in db.session.scalars(published_cases())}
+    return get_backend().check(expected)
+
+
+# This process ------------------------------------------------------------------------------------
+
+def warm() -> None:
+    """Prepare this process's searcher and caches after an index change (off the request path)."""
+    get_backend().warm()
+
+
+def reset_for_tests() -> None:
+    """Forget this process's searchers and cached results (the index itself stays)."""
+    get_backend().reset_for_tests()
