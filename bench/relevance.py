@@ -11,9 +11,9 @@ reading the stories before any system ran (see bench/README.md). Grades: 2 clear
 1 partly relevant.
 
 Systems, all run in this process on the same texts (title + paragraphs):
-* site      the application's search (portal.search), each story indexed as a case through the
-            application's own case_document() and index writer; ranking = strict results, then
-            the partial matches the page shows after them;
+* site      the application's search (portal.search.service), each story indexed as a case
+            through the application's own case_document() and the backend's rebuild(); ranking =
+            strict results, then the partial matches the page shows after them;
 * like      SQL LIKE: every query word as a substring (AND), ranked by how often the words occur;
 * fts5      SQLite FTS5 with the trigram tokenizer, bm25() ranking (query words shorter than three
             characters, which trigram cannot index, are matched with LIKE on the same table);
@@ -78,28 +78,24 @@ def words(q: str) -> list[str]:
 # Systems -----------------------------------------------------------------------------------------
 
 class Site:
-    """The application's search, as the search page calls it."""
+    """The application's search, as the search page calls it (portal.search.service), on the
+    configured backend (SEARCH_BACKEND / PORTAL_SEARCH_BACKEND; Whoosh by default)."""
     name = "site"
 
     def __init__(self, stories: list[dict], workdir: Path):
         from portal import create_app
-        from portal.search import analysis, query
+        from portal.search import analysis, service
+        from portal.search.backend import get_backend
         from portal.search.documents import case_document
-        from portal.search.whoosh import index as search_index
 
         analysis.load_dictionary()
-        base = workdir / "site-index"
-        base.mkdir(parents=True)
-        target = search_index.new_index_dir(base)
-        ix = search_index.open_index(target)
-        writer = ix.writer(procs=1, limitmb=256)
-        for i, story in enumerate(stories, start=1):
-            writer.add_document(**case_document(_as_case(i, story)))
-        writer.commit()
-        search_index.swap_current(base, target)
-        self.app = create_app({"TESTING": True, "INSTANCE_DIR": str(workdir / "instance"), "SEARCH_INDEX_DIR": str(base),
+        self.app = create_app({"TESTING": True, "INSTANCE_DIR": str(workdir / "instance"),
+                               "SEARCH_INDEX_DIR": str(workdir / "site-index"),
                                "SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "bench", "SEARCH_SYNC": "off"})
-        self.query = query
+        with self.app.app_context():
+            get_backend().rebuild((case_document(_as_case(i, story)) for i, story in enumerate(stories, start=1)),
+                                  workers=1)
+        self.service = service
         self.ids = {i: story["external_id"] for i, story in enumerate(stories, start=1)}
 
     def rank(self, q: str) -> list[str]:
@@ -107,7 +103,7 @@ class Site:
             out: list[int] = []
             page = 1
             while len(out) < DEPTH:
-                result = self.query.search(q, page=page, per_page=DEPTH)
+                result = self.service.search(q, page=page, per_page=DEPTH)
                 out += [h.id for h in result.hits]
                 if page >= result.pages:
                     out += [h.id for h in result.partial]

@@ -200,7 +200,7 @@ _SHARED_APPS: dict[tuple, dict] = {}
 
 def _shared_app(database, app_config, tmp_path_factory):
     from portal.extensions import limiter
-    from portal.search import query
+    from portal.search import service
 
     key = (database["backend"], repr(sorted(app_config.items())))
     entry = _SHARED_APPS.get(key)
@@ -217,7 +217,8 @@ def _shared_app(database, app_config, tmp_path_factory):
     app.config.update(entry["config"])
     limiter.reset()
     # The searcher and result caches are keyed by the index folder, which this app keeps.
-    query._reset_for_tests()
+    with app.app_context():
+        service.reset_for_tests()
     return app
 
 

@@ -187,22 +187,6 @@ def test_dictionary_words_stay_whole_but_their_parts_still_match(app, client, or
     assert found(client, "站") == set(stations)
 
 
-def test_word_list_read_from_the_segment_matches_whoosh(app, org_id):
-    """The substring fallback reads each segment's word list straight from the term file; it
-    must list exactly the words Whoosh itself lists, on a segment with several fields."""
-    from portal.search.query import _lexicon
-    from portal.search.whoosh import index as search_index
-
-    for n, text in enumerate(["推动五社联动机制落地。", "建好社工站，GPS 定位手环。", "在车站附近开展宣传。"]):
-        make_case(app, org_id, f"案例{n}", text)
-    with app.app_context():
-        with search_index.open_index(search_index.current_dir()).searcher() as searcher:
-            for reader, _base in searcher.reader().leaf_readers():
-                expected = [t.decode("utf-8") for t in reader.lexicon("all")]
-                assert expected and _lexicon(reader, "all", {}) == expected
-                assert _lexicon(reader, "no_such_field", {}) == []
-
-
 def test_two_character_words_are_found_inside_longer_words(app, client, org_id):
     """养老 and 社工 are dictionary words, so they are found inside 居家养老服务 and 社工站 by
     search-mode segmentation alone (no substring scan); 苗绣 is not, so the word-list scan finds

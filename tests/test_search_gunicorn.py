@@ -143,11 +143,11 @@ def test_concurrent_publishing_under_four_workers(tmp_path):
         result = app.test_cli_runner().invoke(args=["search", "check"])
         assert result.exit_code == 0, result.output
         with app.app_context():
-            from portal.search import query
+            from portal.search import service
 
-            query._reset_for_tests()
-            assert query.search("终稿", per_page=50).total == len(ids)
-            assert query.search("初稿", per_page=50).total == 0, "an older edit overwrote a newer one"
+            service.reset_for_tests()
+            assert service.search("终稿", per_page=50).total == len(ids)
+            assert service.search("初稿", per_page=50).total == 0, "an older edit overwrote a newer one"
     finally:
         server.terminate()
         _out, err = server.communicate(timeout=30)

@@ -18,12 +18,11 @@ def health():
 def search():
     """Search published cases. Parameters: q, theme, province, year, community_type, org_type,
     session, sort (relevance|newest), page, per_page (<= 50)."""
-    from portal.search import query
-    from portal.search.views import read_params
+    from portal.search import service
 
     try:
-        result = query.search(**read_params(request.args))
-    except query.QueryError as exc:
+        result = service.search(**service.read_params(request.args))
+    except service.QueryError as exc:
         return jsonify(error={"code": 400, "message": str(exc)}), 400
     return jsonify(
         total=result.total,

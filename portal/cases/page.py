@@ -139,10 +139,10 @@ def _similar(case) -> list:
     """Similar published cases from the search index; the page still works if the index is unavailable."""
     if not case.is_published:
         return []
-    from portal.search.query import similar
+    from portal.search import service
 
     try:
-        return similar(case.id)
+        return service.similar(case.id)
     except Exception:  # an index problem must not break the case page
         current_app.logger.exception("similar cases unavailable for case %s", case.id)
         return []

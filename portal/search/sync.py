@@ -3,12 +3,12 @@
 1. ``after_flush``: every flushed change that affects what a case looks like in the index
    (the case itself, its themes, tags or organization) adds a row to ``search_outbox`` in the
    same transaction. A rolled-back change leaves no row; a committed one always does.
-2. ``after_commit``: the process's indexer is woken. It takes the Whoosh writer lock (with a
-   timeout, so several gunicorn workers queue up instead of failing), reads the outbox and the
-   *current* state of those cases while holding the lock, writes, commits the index and only
-   then deletes the outbox rows it handled. Reading current state under the lock means
-   changes can never be applied out of order; a crash between the index commit and the
-   delete only causes harmless re-indexing.
+2. ``after_commit``: the process's indexer is woken. It takes the index's write lock (a
+   backend batch, with a timeout, so several gunicorn workers queue up instead of failing),
+   reads the outbox and the *current* state of those cases while holding the lock, writes,
+   commits the index and only then deletes the outbox rows it handled. Reading current state
+   under the lock means changes can never be applied out of order; a crash between the index
+   commit and the delete only causes harmless re-indexing.
 3. Anything that fails stays in the outbox and is retried; a user's request never waits for
    the index and never sees an indexing error.
 """
@@ -24,9 +24,9 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, selectinload
 
 from portal.extensions import db
+from portal.search.backend import IndexBusy, get_backend
 from portal.search.documents import case_document
 from portal.search.models import SearchOutbox
-from portal.search.whoosh import index as search_index
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -95,25 +95,20 @@ def _after_rollback(session: Session, transaction) -> None:
 def drain(app: Flask, batch: int = BATCH, lock_timeout: float = 10.0) -> int:
     """Apply pending outbox rows to the index. Returns how many cases were (re)indexed.
 
-    Safe to run from any number of processes at once: the Whoosh writer lock serializes them.
+    Safe to run from any number of processes at once: the backend's write lock serializes them.
+    Raises IndexBusy when the lock stays busy for ``lock_timeout`` seconds (the rows stay).
     """
     from portal.cases.models import Case, CaseStatus
 
     done = 0
     with app.app_context():
+        backend = get_backend()
         while True:
-            path = search_index.current_dir()
-            ix = search_index.open_index(path)
-            writer = search_index.writer(ix, timeout=lock_timeout)
             with Session(db.engine) as session:
-                try:
-                    if search_index.current_dir() != path:
-                        writer.cancel()  # a reindex swapped directories while we waited
-                        continue
+                with backend.batch(timeout=lock_timeout) as index:
                     rows = session.execute(
                         select(SearchOutbox.id, SearchOutbox.entity_id).order_by(SearchOutbox.id).limit(batch)).all()
                     if not rows:
-                        writer.cancel()
                         return done
                     case_ids = sorted({r.entity_id for r in rows})
                     cases = {c.id: c for c in session.scalars(
@@ -122,14 +117,9 @@ def drain(app: Flask, batch: int = BATCH, lock_timeout: float = 10.0) -> int:
                     for case_id in case_ids:
                         case = cases.get(case_id)
                         if case is not None and case.status == CaseStatus.PUBLISHED:
-                            writer.update_document(**case_document(case))
+                            index.put(case_document(case))
                         else:
-                            writer.delete_by_term("id", str(case_id))
-                    writer.commit()
-                except BaseException:
-                    if not writer.is_closed:
-                        writer.cancel()
-                    raise
+                            index.delete(str(case_id))
                 session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
                 session.commit()
                 done += len(case_ids)
@@ -172,7 +162,7 @@ class Indexer:
     def run_once(self) -> int:
         try:
             return drain(self.app)
-        except search_index.LockError:
+        except IndexBusy:
             log.info("search index busy; the outbox will be drained later")
         except Exception:  # the database change is saved; retry later
             log.exception("search indexing failed; changes stay in the outbox")
@@ -202,11 +192,9 @@ class Indexer:
     def warm(self) -> None:
         """Refresh this process's searcher and per-segment caches after an index change
         (cheap when nothing changed)."""
-        from portal.search import query
-
         try:
             with self.app.app_context():
-                query.warm()
+                get_backend().warm()
         except Exception:  # a missing or broken index is reported by searches
             log.debug("search warm-up skipped", exc_info=True)
 

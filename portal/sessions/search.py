@@ -1,13 +1,13 @@
 """Sessions in the site search: sharing sessions whose title, description, minutes, running
 order or speakers contain the query's words (with the same synonyms and exclusions as the case
-search). Sessions are few (tens a year), so a database query is enough; cases stay in Whoosh."""
+search). Sessions are few (tens a year), so a database query is enough; cases stay in the search index."""
 from __future__ import annotations
 
 from sqlalchemy import and_, func, not_, or_, select
 
 from portal.extensions import db
 from portal.search import synonyms
-from portal.search.query import Clause, QueryError, parse
+from portal.search.service import Clause, QueryError, parse
 from portal.sessions.models import AgendaItem, SessionSpeaker, SharingSession
 
 

@@ -1,0 +1,121 @@
+"""The Whoosh backend's own behaviour, beyond the contract every backend meets
+(tests/test_search_contract.py): the index directory and its atomic swap on `search reindex`,
+the word list read straight from a segment's term file, indexes written by earlier code.
+
+The one test module, with the benchmark, allowed to import portal.search.whoosh
+(tests/test_search_backend.py checks the others).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from portal.search import sync
+from portal.search.backend import IndexBusy, get_backend
+from portal.search.whoosh import analysis
+from portal.search.whoosh import index as search_index
+from portal.search.whoosh.matching import _lexicon
+from tests.test_search import found, make_case, make_org
+from tests.test_search_sync import outbox
+
+
+@pytest.fixture
+def app_config():
+    return {"WTF_CSRF_ENABLED": False, "SEARCH_BACKEND": "whoosh"}
+
+
+@pytest.fixture
+def org_id(factory):
+    return make_org(factory)
+
+
+def current_target(app) -> Path:
+    link = Path(app.config["SEARCH_INDEX_DIR"]) / "current"
+    assert link.is_symlink()
+    return link.parent / os.readlink(link)
+
+
+# search reindex ------------------------------------------------------------------------------------
+
+def test_reindex_keeps_searches_working_and_applies_changes_made_meanwhile(app, client, runner, org_id,
+                                                                           monkeypatch):
+    cases = [make_case(app, org_id, f"社区厨房{n}", "社区厨房共享午餐。") for n in range(3)]
+    assert found(client, "社区厨房") == set(cases)
+    old = current_target(app)
+    seen = {}
+    real_swap = search_index.swap_current
+
+    def swap_after_probing(base, target):
+        # The new index is complete but not yet current: readers still use the old one,
+        # writers must wait (their changes stay in the outbox).
+        seen["during"] = found(client, "社区厨房")
+        app.config["SEARCH_SYNC"] = "off"
+        seen["added"] = make_case(app, org_id, "重建期间发布", "社区厨房共享午餐。")
+        with pytest.raises(IndexBusy):
+            sync.drain(app, lock_timeout=0.2)
+        seen["during_after_publish"] = found(client, "社区厨房")
+        real_swap(base, target)
+
+    monkeypatch.setattr(search_index, "swap_current", swap_after_probing)
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "已重建索引：3 个已发布案例" in result.output
+    assert "另外应用了重建期间的 1 个更新。" in result.output
+
+    assert seen["during"] == set(cases)
+    assert seen["during_after_publish"] == set(cases)
+    assert found(client, "社区厨房") == {*cases, seen["added"]}
+    assert outbox(app) == set()
+    new = current_target(app)
+    assert new != old and new.is_dir() and not old.exists()
+    assert sorted(p.name for p in new.parent.iterdir() if not p.name.startswith(".")) == ["current", new.name]
+    assert runner.invoke(args=["search", "check"]).exit_code == 0
+
+
+def test_reindex_with_one_process_replaces_the_directory(app, client, runner, org_id):
+    cases = [make_case(app, org_id, f"社区厨房{n}", "社区厨房共享午餐。") for n in range(2)]
+    old = current_target(app)
+    result = runner.invoke(args=["search", "reindex", "--procs", "1"])
+    assert result.exit_code == 0, result.output
+    assert not old.exists() and current_target(app).is_dir()
+    assert found(client, "社区厨房") == set(cases)
+
+
+# The segment's word list ---------------------------------------------------------------------------
+
+def test_word_list_read_from_the_segment_matches_whoosh(app, org_id):
+    """The substring fallback reads each segment's word list straight from the term file; it
+    must list exactly the words Whoosh itself lists, on a segment with several fields."""
+    for n, text in enumerate(["推动五社联动机制落地。", "建好社工站，GPS 定位手环。", "在车站附近开展宣传。"]):
+        make_case(app, org_id, f"案例{n}", text)
+    with app.app_context():
+        with search_index.open_index(search_index.current_dir()).searcher() as searcher:
+            for reader, _base in searcher.reader().leaf_readers():
+                expected = [t.decode("utf-8") for t in reader.lexicon("all")]
+                assert expected and _lexicon(reader, "all", {}) == expected
+                assert _lexicon(reader, "no_such_field", {}) == []
+
+
+# Indexes written by earlier code ---------------------------------------------------------------------
+
+def test_an_index_whose_schema_names_the_old_module_paths_still_works(app, client, org_id, monkeypatch):
+    """Whoosh pickles the schema, naming our tokenizer and postings format by module path. An
+    index written while they lived in portal.search.analysis must keep working after the move
+    (until `search reindex` rewrites it)."""
+    with app.app_context():
+        base = search_index.base_dir()
+        base.mkdir(parents=True, exist_ok=True)
+        with monkeypatch.context() as patch:
+            for cls in (analysis.FieldsTokenizer, analysis.TermPositions):
+                patch.setattr(cls, "__module__", "portal.search.analysis")
+            target = search_index.new_index_dir(base)
+        toc = b"".join(path.read_bytes() for path in target.glob("*.toc"))
+        assert b"portal.search.analysis" in toc and b"portal.search.whoosh" not in toc
+        search_index.swap_current(base, target)
+        get_backend().reset_for_tests()
+
+    case_id = make_case(app, org_id, "老索引里的新案例", "社区厨房共享午餐。")
+    assert current_target(app) == target
+    assert found(client, "社区厨房") == {case_id}
