@@ -130,6 +130,7 @@ def seed_demo() -> tuple[bool, dict]:
     created |= _seed_cases(admin)
     created |= _seed_commentary(admin)
     created |= _seed_sessions(admin)
+    created |= _seed_replays()
     return created, {"password": DEMO_PASSWORD, "accounts": [(email, role) for email, _n, role, _f in USERS]}
 
 
@@ -302,17 +303,23 @@ EVENT = {
     "themes": ["党建引领", "社区协商议事", "五社联动"],
 }
 
-#: Two phases. Times are Beijing time; numbers as reported (the first phase's were not published).
+#: Two phases. Times are Beijing time. Numbers as reported: the seed page gives 495 participants
+#: from 28 provinces for the second phase (11 月 3 日) only and no figures for the first, so the
+#: first phase has none and the event page shows the phases' figures without a total.
+#: ``recording`` and ``materials`` are neutral example links (see _seed_replays).
 PHASES = [
     {
         "title": "社会组织参与社区治理经验与案例分享（第一阶段）",
         "start": (2022, 10, 12, 14, 0), "end": (2022, 10, 12, 17, 0),
         "numbers": None,
         "agenda": [("talk", "开场致辞", None, "委员会负责人", 10),
-                   ("case", None, "demo-001", "中心项目主管", 20),
-                   ("case", None, "demo-003", "驻村社工", 20),
-                   ("case", None, "demo-009", "项目督导", 20),
-                   ("talk", "专家点评", None, "", 30)],
+                   ("case", None, "demo-001", "中心项目主管", 30),
+                   ("case", None, "demo-003", "驻村社工", 30),
+                   ("case", None, "demo-009", "项目督导", 30),
+                   ("talk", "专家点评", None, "", 40),
+                   ("talk", "互动交流", None, "主持人", 40)],
+        "recording": "https://video.example.org/demo/community-governance-2022/phase-1",
+        "materials": [("第一阶段议程与案例清单", "https://files.example.org/demo/community-governance-2022/phase-1-agenda")],
         "minutes": (
             "第一阶段会议聚焦社会组织如何进入社区、如何与居委会和居民形成合力。三个案例分别来自"
             "易地搬迁安置社区、山区村寨和跨省结对项目。\n\n"
@@ -322,13 +329,16 @@ PHASES = [
     },
     {
         "title": "社会组织参与社区治理经验与案例分享（第二阶段）",
-        "start": (2022, 11, 3, 14, 0), "end": (2022, 11, 3, 17, 30),
+        "start": (2022, 11, 3, 14, 0), "end": (2022, 11, 3, 16, 30),
         "numbers": {"participants": 495, "provinces_count": 28, "orgs_count": None},
-        "agenda": [("talk", "开场致辞", None, "委员会负责人", 10),
-                   ("case", None, "demo-005", "社工站站长", 20),
-                   ("case", None, "demo-006", "驻站社工", 20),
-                   ("talk", "专家点评", None, "", 30),
-                   ("talk", "两次分享会议总结与后续安排", None, "委员会总干事", 15)],
+        "agenda": [("talk", "开场致辞", None, "委员会负责人", 15),
+                   ("case", None, "demo-005", "社工站站长", 35),
+                   ("case", None, "demo-006", "驻站社工", 35),
+                   ("talk", "专家点评", None, "", 45),
+                   ("talk", "两次分享会议总结与后续安排", None, "委员会总干事", 20)],
+        "recording": "https://video.example.org/demo/community-governance-2022/phase-2",
+        "materials": [("第二阶段案例分享演示文稿合集", "https://files.example.org/demo/community-governance-2022/phase-2-slides"),
+                      ("点评与总结要点（文字整理）", "https://files.example.org/demo/community-governance-2022/phase-2-notes")],
         "minutes": (
             "第二阶段会议在第一阶段之后召开，来自 28 个省（自治区、直辖市）的委员单位、社区社会组织、"
             "社工机构和社区工作者共 495 人在线参加。\n\n"
@@ -452,3 +462,39 @@ def _seed_sessions(curator: User) -> bool:
                                         note="可介绍观护基地与检察机关的分工和转介流程。"))
     db.session.flush()
     return True
+
+
+#: The recording starts this long before the opening remarks (people joining, a sound check).
+RECORDING_LEAD_IN = 120
+
+
+def _seed_replays() -> bool:
+    """The event's phases can be relived: a recording link, each item's offset into it (the lead-in
+    plus the planned durations before it) and the phase's materials. Fills a phase that has none
+    of these yet, so databases seeded before this existed get them too; never touches a phase an
+    organizer has already given a recording, offsets or materials."""
+    from portal.sessions.models import Event, MaterialKind, SessionMaterial
+    from portal.sessions.services import ordered_agenda
+
+    event = db.session.scalar(select(Event).where(Event.title == EVENT["title"]))
+    if event is None:
+        return False
+    created = False
+    for session in event.sessions:
+        spec = next((p for p in PHASES if p["title"] == session.title), None)
+        items = ordered_agenda(session)
+        if (spec is None or session.recording_url or session.materials
+                or any(i.recording_offset is not None for i in items)):
+            continue
+        created = True
+        session.recording_url = spec["recording"]
+        offset = RECORDING_LEAD_IN
+        for item in items:
+            item.recording_offset = offset
+            if not item.duration_minutes:
+                break  # the items after it have no known place in the recording
+            offset += item.duration_minutes * 60
+        for title, url in spec["materials"]:
+            session.materials.append(SessionMaterial(kind=MaterialKind.LINK, title=title, url=url))
+    db.session.flush()
+    return created

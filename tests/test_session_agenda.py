@@ -179,11 +179,12 @@ def test_session_page_links_into_the_recording(app, client, world):
 
     ids = world["ids"]
     page = client.get(f"/sessions/{ids['archived']}").get_data(as_text=True)
-    # recording https://video.example.org/watch?v=abc, the case item at 12:30 (750 s)
-    assert 'href="https://video.example.org/watch?v=abc&amp;t=750"' in page
-    assert "从 12:30 开始观看" in page
+    # recording https://video.example.org/watch?v=abc, the case item at 12:30 (750 s); an unknown
+    # platform gets the start time as a fragment, which never changes what its server is asked for.
+    assert 'href="https://video.example.org/watch?v=abc#t=750"' in page
+    assert "观看回放（从 12:30 开始）" in page
     # The talk has no offset: no link for it.
-    assert page.count("开始观看") == 1
+    assert page.count("观看回放（从") == 1
     with app.app_context():
         session = services.get_session(ids["archived"])
         services.update_record(admin_user(), session, services.RecordData(

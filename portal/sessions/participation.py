@@ -120,6 +120,12 @@ def not_started(sharing: SharingSession) -> bool:
     return sharing.status == SessionStatus.PLANNED and sharing.starts_at > utcnow()
 
 
+def registration_over(sharing: SharingSession) -> bool:
+    """Held, archived or ended: registration is history. The session page then shows nobody a
+    sign-up panel (no "已报名 0 人" on an archive page); organizers still see who had registered."""
+    return sharing.status != SessionStatus.PLANNED or sharing.closed_at is not None or sharing.ends_at <= utcnow()
+
+
 def registration_refusal(sharing: SharingSession) -> str | None:
     """Why nobody can register now (a Chinese sentence), or None when registration is open."""
     if sharing.status != SessionStatus.PLANNED or sharing.closed_at is not None:
@@ -560,6 +566,8 @@ class Panel:
     proposals: list[CaseProposal] = field(default_factory=list)   # admins: every proposal
     can_decide: bool = False
     waitlist_position: int | None = None
+    over: bool = False                   # registration_over: shown to organizers only, as a record
+    show_registration: bool = True       # whether the page shows the registration section at all
 
     @property
     def pending(self) -> list[CaseProposal]:
@@ -581,18 +589,21 @@ def session_panel(user, session) -> dict:
         reg = None
     refusal = registration_refusal(sharing)
     admin = permissions.can_see_session_registrations(user, sharing)
+    over = registration_over(sharing)
     panel = Panel(
         session=sharing, registration=reg,
         registered_count=count(sharing, RegistrationStatus.REGISTERED),
         waitlisted_count=count(sharing, RegistrationStatus.WAITLISTED),
         capacity=sharing.capacity, seats_left=seats_left(sharing), refusal=refusal,
-        can_register=reg is None and refusal is None,
+        can_register=reg is None and refusal is None and not over,
         can_cancel=reg is not None and not_started(sharing),
-        can_download_calendar=permissions.can_download_session_calendar(user, sharing),
+        can_download_calendar=permissions.can_download_session_calendar(user, sharing) and not over,
         can_see_registrations=admin,
         can_propose=permissions.can_propose_case(user, sharing),
         own_proposals=unit_proposals(user, sharing),
         can_decide=admin,
+        over=over,
+        show_registration=admin or not over,
     )
     if admin:
         panel.registered = registrants(sharing, RegistrationStatus.REGISTERED)

@@ -66,7 +66,7 @@ def _offset(value) -> str:
 
 @bp.app_context_processor
 def _session_helpers():
-    return {"series_label": services.series_label, "watch_url": services.watch_url,
+    return {"series_label": services.series_label,
             "comment_excerpt": services.excerpt, "session_title": services.display_title,
             "case_comment_sessions": services.comment_session_choices, "chinese_number": services.chinese_number}
 
@@ -84,10 +84,11 @@ def index():
 @bp.route("/sessions/<int:session_id>")
 def show(session_id: int):
     session = services.get_session(session_id)
-    agenda = services.ordered_agenda(session)
     materials = [(m, permissions.can_view_session_material(current_user, m)) for m in session.materials]
     context = {
-        "session": session, "agenda": agenda, "comments": services.agenda_comments(session),
+        "session": session, "timetable": services.timetable(current_user, session),
+        "recording_url": services.safe_recording_url(session.recording_url),
+        "comments": services.agenda_comments(session),
         "speakers": services.speakers_by_role(session), "numbers": services.session_numbers(session),
         "materials": materials, "photos": [m for m, visible in materials if visible and m.kind == MaterialKind.PHOTO],
     }
@@ -98,8 +99,8 @@ def show(session_id: int):
 @bp.route("/events/<int:event_id>")
 def event(event_id: int):
     ev = services.get_event(event_id)
-    return render_template("sessions/event.html", event=ev, numbers=services.event_numbers(ev),
-                           co_organizers=services.co_organizer_list(ev))
+    return render_template("sessions/event.html", event=ev, figures=services.event_figures(ev),
+                           phases=services.event_phases(ev), co_organizers=services.co_organizer_list(ev))
 
 
 @bp.route("/series/<int:series_id>")

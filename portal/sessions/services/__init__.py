@@ -1,5 +1,6 @@
 """The session archive's rules: events, series and sessions, their people, running order,
-numbers, materials, closing a session, and the archive listings.
+numbers, materials, closing a session, the archive listings, and reliving a session (its
+timetable, the recording at each item, neighbouring cases, an event's cases by phase).
 
 Views, the demo seeding and the participation module (registrations, proposals) call these
 functions; each checks permissions itself (portal.permissions, "Sessions" section) and leaves
@@ -16,7 +17,6 @@ from portal.sessions.services.agenda import (
     add_agenda_item,
     agenda_comments,
     case_from_reference,
-    case_sessions_panel,
     check_comment_session,
     comment_session_choices,
     delete_agenda_item,
@@ -96,7 +96,10 @@ from portal.sessions.services.speakers import (
     verified_orgs,
 )
 from portal.sessions.services.stats import (
+    EventFigure,
+    PhaseValue,
     cases_presented,
+    event_figures,
     event_numbers,
     session_numbers,
 )
@@ -104,8 +107,20 @@ from portal.sessions.services.times import (
     chinese_number,
     format_offset,
     parse_offset,
+    phase_label,
+    recording_link,
+    safe_recording_url,
     series_label,
     watch_url,
+)
+from portal.sessions.services.timetable import (
+    EventPhase,
+    Slot,
+    case_neighbours,
+    case_sessions_panel,
+    clock_times,
+    event_phases,
+    timetable,
 )
 from portal.timezones import shanghai_to_utc, utc_to_shanghai
 
@@ -126,9 +141,12 @@ __all__ = [
     "utc_to_shanghai",
     "chinese_number",
     "series_label",
+    "phase_label",
     "parse_offset",
     "format_offset",
     "watch_url",
+    "recording_link",
+    "safe_recording_url",
     "EventData",
     "create_event",
     "update_event",
@@ -186,6 +204,15 @@ __all__ = [
     "cases_presented",
     "session_numbers",
     "event_numbers",
+    "EventFigure",
+    "PhaseValue",
+    "event_figures",
+    "Slot",
+    "clock_times",
+    "case_neighbours",
+    "timetable",
+    "EventPhase",
+    "event_phases",
     "SessionFilters",
     "upcoming",
     "upcoming_sessions",

@@ -209,13 +209,6 @@ def sessions_presenting(case: Case) -> list[AgendaItem]:
         .where(AgendaItem.case_id == case.id).order_by(SharingSession.starts_at, AgendaItem.id)))
 
 
-def case_sessions_panel(user, case) -> dict:
-    """Template variables for the case page: the sessions where the case was presented."""
-    if case is None or case.id is None:
-        return {"case_sessions": []}
-    return {"case_sessions": sessions_presenting(case)}
-
-
 def comment_session_choices(case: Case) -> list[SharingSession]:
     """Sessions an expert comment on ``case`` may say it was given in: those presenting the case."""
     return [item.session for item in sessions_presenting(case)]

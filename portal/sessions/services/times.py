@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask_babel import gettext as _
 
@@ -48,6 +49,11 @@ def series_label(number: int | None) -> str:
     return _("第%(n)s期", n=chinese_number(number)) if number else ""
 
 
+def phase_label(number: int) -> str:
+    """第一阶段, 第二阶段 ... (an event's phases in date order, 1-based)."""
+    return _("第%(n)s阶段", n=chinese_number(number))
+
+
 def parse_offset(value) -> int | None:
     """A recording offset: seconds (int), "" / None, "mm:ss" or "h:mm:ss" -> seconds."""
     if value is None:
@@ -82,12 +88,40 @@ def format_offset(seconds: int | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def watch_url(session: SharingSession, item: AgendaItem) -> str:
-    """The recording link opened at the item's offset ("" without a recording or an offset):
-    ``&t=<seconds>`` when the link already has a query string, ``#t=<seconds>`` otherwise."""
-    url = (session.recording_url or "").strip()
-    if not url or item.recording_offset is None:
+# Hosts whose players read the start time from the query string (``t=<seconds>``). Every other
+# recording gets a ``#t=<seconds>`` fragment: the W3C Media Fragments syntax, which browsers honour
+# when the link is a video file (.mp4 ...), and which never changes what the server is asked for, so
+# a platform that ignores it still opens the recording (from the start).
+_QUERY_T_HOSTS = ("youtube.com", "youtu.be", "bilibili.com")
+
+
+def safe_recording_url(url: str | None) -> str:
+    """The recording link when it is an absolute http(s) link, else "" (never a javascript: or
+    data: link on the page, whatever is in the database)."""
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
+def recording_link(url: str, offset: int | None) -> str:
+    """The recording ``url`` opened at ``offset`` seconds ("" without a usable link or an offset).
+
+    Only http(s) links are used (recording links are checked when the archive record is saved;
+    this is the last guard before the link reaches a page). Any ``t`` already in the link is
+    replaced. No autoplay parameter is ever added: the page offers a link, the viewer clicks.
+    """
+    url = safe_recording_url(url)
+    if not url or offset is None or offset < 0:
         return ""
-    base, _hash, _fragment = url.partition("#")
-    joiner = "&" if "?" in base else "#"
-    return f"{base}{joiner}t={int(item.recording_offset)}"
+    parts = urlsplit(url)
+    seconds = int(offset)
+    host = (parts.hostname or "").lower()
+    if any(host == h or host.endswith("." + h) for h in _QUERY_T_HOSTS):
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "t"]
+        return urlunsplit(parts._replace(query=urlencode(query + [("t", str(seconds))]), fragment=""))
+    return urlunsplit(parts._replace(fragment=f"t={seconds}"))
+
+
+def watch_url(session: SharingSession, item: AgendaItem) -> str:
+    """The session's recording opened at the item's offset (see :func:`recording_link`)."""
+    return recording_link(session.recording_url, item.recording_offset)
