@@ -313,3 +313,20 @@ def test_only_visible_replies_can_be_marked(app, client, auth, world):
     response = client.post(f"/comments/{ids['answer']}/helpful", data={"helpful": "1"})
     assert "该回复未公开显示，不能标记" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert helpful_at(app, ids["answer"]) is None
+
+
+def test_titles_holding_quotes_do_not_nest_in_the_notice(app, client, auth, world, factory):
+    """Case titles sit in 《》 (tests/test_details.py), so a title with “” never nests in “…”."""
+    from sqlalchemy import select
+
+    from portal.extensions import db
+    from portal.orgs.models import Organization
+
+    title = "“火塘会”里的村寨议事"
+    with app.app_context():
+        unit = db.session.scalar(select(Organization.id).where(Organization.name == UNIT))
+    case_id = factory.case(unit, title)
+    login(auth, world, "practitioner")
+    assert client.post(f"/cases/{case_id}/comments", data={"body": "请问“火塘会”多久开一次？"}).status_code == 302
+    text = notes(app, world["emails"]["org_admin"])[-1]["text"]
+    assert text == f"实务工作者 在本单位案例《{title}》下发表了评论：请问“火塘会”多久开一次？"

@@ -201,7 +201,8 @@ def drop_pending(user: User, target_type: str, key: str) -> None:
     """Unfollowing: cases waiting for the next digest because of that follow are not sent."""
     db.session.execute(delete(DigestItem).where(
         DigestItem.user_id == user.id, DigestItem.digest_id.is_(None),
-        DigestItem.target_type == target_type, DigestItem.target_key == key))
+        DigestItem.target_type == target_type, DigestItem.target_key == key)
+        .execution_options(synchronize_session=False))
 
 
 # Sending digests ---------------------------------------------------------------------------------
@@ -249,7 +250,7 @@ def _send_one(user_id: int, now: datetime, run: DigestRun) -> None:
     pref = db.session.get(NotificationPreference, (user_id, str(Kind.FOLLOWED_CASE)))
     waiting = (DigestItem.user_id == user_id) & DigestItem.digest_id.is_(None)
     if pref is not None and not pref.email:  # switched to 不发送 after these were queued
-        db.session.execute(delete(DigestItem).where(waiting))
+        db.session.execute(delete(DigestItem).where(waiting).execution_options(synchronize_session=False))
         return
     frequency = pref.digest if pref is not None else DigestFrequency.DAILY
     last_sent = db.session.scalar(select(func.max(NotificationDigest.sent_at))
@@ -262,7 +263,8 @@ def _send_one(user_id: int, now: datetime, run: DigestRun) -> None:
         return
     # Archived since: no longer news (if restored, it is queued again then).
     db.session.execute(delete(DigestItem).where(
-        waiting, DigestItem.case_id.in_(select(Case.id).where(Case.status != CaseStatus.PUBLISHED))))
+        waiting, DigestItem.case_id.in_(select(Case.id).where(Case.status != CaseStatus.PUBLISHED)))
+        .execution_options(synchronize_session=False))
     ceiling, count = db.session.execute(select(func.max(DigestItem.id), func.count()).where(waiting)).one()
     if not count:
         return
