@@ -81,6 +81,8 @@ def seed_if_empty_command():
 
 def init_app(app: Flask) -> None:
     from portal.cases.cli import cases_cli
+    from portal.notifications.cli import notifications_cli
 
     app.cli.add_command(portal_cli)
     app.cli.add_command(cases_cli)
+    app.cli.add_command(notifications_cli)

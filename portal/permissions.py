@@ -324,6 +324,20 @@ def can_reply_comment(user, comment) -> bool:
     return can_comment(user, comment.case) and comment.status == _comment_statuses().VISIBLE
 
 
+def can_judge_answers(user, case) -> bool:
+    """Who marks replies under ``case`` as 有帮助的回答: the case's unit (its admins and editors)
+    and platform admins."""
+    return is_case_unit_member(user, case) or is_platform_admin(user)
+
+
+def can_mark_helpful(user, comment) -> bool:
+    """The 有帮助的回答 button on a reply (marking it or taking the mark back): a visible reply
+    (not a top-level comment: that is the question) on a published case, for can_judge_answers.
+    A thread may have several helpful answers."""
+    return (comment.parent_id is not None and comment.status == _comment_statuses().VISIBLE
+            and comment.case.status == _case_statuses().PUBLISHED and can_judge_answers(user, comment.case))
+
+
 def can_report_comment(user, comment) -> bool:
     """Anyone logged in, except the author, may report a visible comment."""
     return (_authenticated(user) and not is_comment_author(user, comment)

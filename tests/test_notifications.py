@@ -230,19 +230,43 @@ def test_each_follower_of_a_matching_theme_province_or_unit_is_told_once_when_th
     for name, text in expected.items():
         got = notes(app, followers[name], Kind.FOLLOWED_CASE)
         assert [(n["text"], n["url"]) for n in got] == [(text, f"/cases/{case}")], name
-        [mail] = mails_to(app, followers[name])
-        assert mail["Subject"] == "新案例：《红色物业进小区》"
-        assert f"/cases/{case}" in body_of(mail) and f"发布单位：{UNIT}" in body_of(mail)
-    assert notes(app, followers["elsewhere_fan"]) == [] and mails_to(app, followers["elsewhere_fan"]) == []
+        assert mails_to(app, followers[name]) == [], "followed cases are mailed in digests, not one by one"
+    assert notes(app, followers["elsewhere_fan"]) == []
     # The unit's own editor follows the theme, but hears about the publication once, as the unit.
     assert [n["kind"] for n in notes(app, e["org_editor"])][-1:] == [Kind.CASE_WORKFLOW]
     assert notes(app, e["org_editor"], Kind.FOLLOWED_CASE) == []
 
-    # Archiving tells no follower; restoring it to the library tells them once more.
+    send_digests(app)
+    for name in expected:
+        [mail] = mails_to(app, followers[name])
+        assert mail["Subject"] == "每日案例摘要：您关注的主题、省份和单位新增 1 个案例"
+        assert "《红色物业进小区》" in body_of(mail) and f"/cases/{case}" in body_of(mail)
+    assert mails_to(app, followers["elsewhere_fan"]) == [] and mails_to(app, e["org_editor"], "案例摘要") == []
+
+    # Archiving tells no follower; restoring it to the library tells them once more in the app
+    # (a new line once the first was read), but it is not mailed a second time.
     act(app, case, "archive", e["curator"])
     assert len(notes(app, followers["theme_fan"])) == 1
+    auth.logout()
+    login(auth, followers["theme_fan"])
+    client.post(f"/notifications/{notes(app, followers['theme_fan'])[0]['id']}/open")
     act(app, case, "restore", e["curator"])
     assert len(notes(app, followers["theme_fan"])) == 2
+    send_digests(app, days=1)
+    assert len(mails_to(app, followers["theme_fan"])) == 1
+
+
+def send_digests(app, days=0):
+    """Run the digest job as cron would, ``days`` after now."""
+    from datetime import timedelta
+
+    from portal.extensions import db
+    from portal.models_base import utcnow
+    from portal.notifications.digests import send_digests as run
+
+    with app.app_context():
+        run(now=utcnow() + timedelta(days=days))
+        db.session.remove()
 
 
 @pytest.mark.parametrize("status", ["draft", "submitted", "in_review", "returned"])
@@ -287,9 +311,13 @@ def test_preferences_default_to_both_and_each_channel_can_be_turned_off(app, cli
     boxes = checkboxes(page)
     from portal.notifications.services import KIND_LABELS
 
-    assert len(boxes) == 2 * len(KIND_LABELS) and all(boxes.values()), "every box is ticked by default"
+    # Followed cases are e-mailed as a digest: a choice (不发送 / 每日 / 每周) instead of a box.
+    assert len(boxes) == 2 * len(KIND_LABELS) - 1 and all(boxes.values()), "every box is ticked by default"
+    assert f"email_{Kind.FOLLOWED_CASE}" not in boxes
+    assert re.search(r'<option selected value="daily">每日摘要</option>', page)
     form = {name: "y" for name in boxes if name != f"in_app_{Kind.FOLLOWED_CASE}"}
-    response = client.post("/notifications/preferences", data={**form, "save": "1"})
+    response = client.post("/notifications/preferences",
+                           data={**form, f"email_{Kind.FOLLOWED_CASE}": "daily", "save": "1"})
     assert path_of(response) == "/notifications/preferences"
     page = page_of(client.get("/notifications/preferences"))
     assert "通知设置已保存" in page
@@ -299,8 +327,9 @@ def test_preferences_default_to_both_and_each_channel_can_be_turned_off(app, cli
     set_preference(app, no_mail, Kind.FOLLOWED_CASE, True, False)
 
     factory.case(world["unit"], title="党建引领新案例", themes=("党建引领",))
-    assert len(notes(app, both)) == 1 and len(mails_to(app, both)) == 1
-    assert notes(app, no_app) == [] and len(mails_to(app, no_app)) == 1
+    send_digests(app)
+    assert len(notes(app, both)) == 1 and len(mails_to(app, both, "案例摘要")) == 1
+    assert notes(app, no_app) == [] and len(mails_to(app, no_app, "案例摘要")) == 1
     assert len(notes(app, no_mail)) == 1 and mails_to(app, no_mail) == []
 
 
@@ -318,7 +347,7 @@ def test_unticking_every_box_turns_everything_off(app, client, auth, world):
     from portal.notifications.services import KIND_LABELS
 
     login(auth, world["emails"]["practitioner"])
-    client.post("/notifications/preferences", data={"save": "1"})
+    client.post("/notifications/preferences", data={"save": "1", "email_followed_case": "never"})
     from portal.auth.services import get_user_by_email
     from portal.notifications import services
 
@@ -600,7 +629,7 @@ def test_notification_permission_table(app, client, auth, factory, world, method
     before = _world_state(app)
     response = client.open(url, method=method,
                            data={"target_type": "province", "key": "贵州省"} if path == "/follow" else
-                           {"save": "1"} if method == "POST" else None)
+                           {"save": "1", "email_followed_case": "never"} if method == "POST" else None)
     after = _world_state(app)
     outcome = expected[role]
 

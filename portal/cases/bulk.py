@@ -19,6 +19,7 @@ from portal.cases import services
 from portal.cases.models import Case, CaseStatus
 from portal.errors import ValidationError
 from portal.extensions import db
+from portal.notifications import services as notifications
 from portal.orgs import creditcode
 from portal.orgs.models import Organization
 
@@ -44,6 +45,8 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
     #: lines naming another unit that --org filed under the chosen one
     redirected: int = 0
+    #: unit id -> [created, updated, published] (its members are told once, in sum)
+    per_unit: dict[int, list[int]] = field(default_factory=dict)
 
 
 def _date(key: str, value) -> date | None:
@@ -137,7 +140,7 @@ def import_lines(org: Organization | None, lines: Iterable[str], *, publish: boo
             continue
         try:
             with db.session.begin_nested():
-                created, redirected = _import_one(org, record, publish)
+                case, created, redirected = _import_one(org, record, publish)
         except (LineError, ValidationError) as exc:
             label = services.FIELD_LABELS.get(getattr(exc, "field", None) or "", "")
             prefix = f"{exc.field}（{label}）：" if getattr(exc, "field", None) else ""
@@ -148,11 +151,16 @@ def import_lines(org: Organization | None, lines: Iterable[str], *, publish: boo
         else:
             report.updated += 1
         report.redirected += redirected
+        counts = report.per_unit.setdefault(case.org_id, [0, 0, 0])
+        counts[0 if created else 1] += 1
+        counts[2] += case.status == CaseStatus.PUBLISHED
+    for org_id, (created, updated, published) in report.per_unit.items():
+        notifications.bulk_imported(db.session.get(Organization, org_id), created, updated, published)
     return report
 
 
-def _import_one(chosen: Organization | None, record, publish: bool) -> tuple[bool, bool]:
-    """Import one line; returns (created, whether --org moved it away from the unit it names)."""
+def _import_one(chosen: Organization | None, record, publish: bool) -> tuple[Case, bool, bool]:
+    """Import one line; returns (the case, created, whether --org moved it away from the unit it names)."""
     external_id, data = parse_record(record)
     org = chosen if chosen is not None else unit_of(record)
     redirected = chosen is not None and _names_other_unit(record, chosen)
@@ -167,12 +175,12 @@ def _import_one(chosen: Organization | None, record, publish: bool) -> tuple[boo
             missing = services.missing_parts(case)
             if missing:
                 raise ValidationError(f"无法发布，缺少：{'、'.join(missing)}")
-            services.transition(None, case, "submit", "批量导入")
+            services.transition(None, case, "submit", "批量导入", tell_unit=False)
         if case.status == CaseStatus.ARCHIVED:
-            services.transition(None, case, "restore", "批量导入")
+            services.transition(None, case, "restore", "批量导入", tell_unit=False)
         else:
-            services.transition(None, case, "publish", "批量导入")
-    return created, redirected
+            services.transition(None, case, "publish", "批量导入", tell_unit=False)
+    return case, created, redirected
 
 
 def export_records(org: Organization | None = None, status: str | None = None) -> Iterator[dict]:

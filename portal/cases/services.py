@@ -430,8 +430,9 @@ def allowed_actions(user, case: Case) -> list[str]:
     return [action for action in WORKFLOW if permissions.can_transition_case(user, case, action)]
 
 
-def transition(actor, case: Case, action: str, reason: str = "") -> CaseTransition:
-    """Move a case through the workflow; every step is recorded with who, when and why."""
+def transition(actor, case: Case, action: str, reason: str = "", *, tell_unit: bool = True) -> CaseTransition:
+    """Move a case through the workflow; every step is recorded with who, when and why.
+    ``tell_unit=False``: the unit is not told of this step (a bulk import tells it once, in sum)."""
     if action not in WORKFLOW:
         raise ValidationError(_("未知操作。"))
     sources, target, _who = WORKFLOW[action]
@@ -461,7 +462,7 @@ def transition(actor, case: Case, action: str, reason: str = "") -> CaseTransiti
     case.transitions.append(step)
     case.status = target
     db.session.flush()
-    notifications.case_transitioned(actor, case, action, reason)
+    notifications.case_transitioned(actor, case, action, reason, tell_unit=tell_unit)
     return step
 
 

@@ -34,9 +34,12 @@ class Comment(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # A reply the case's unit (or a platform admin) marked as 有帮助的回答; any number per thread.
+    helpful_at: Mapped[datetime | None]
+    helpful_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     case: Mapped[Case] = relationship()
-    author: Mapped[User | None] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     parent: Mapped[Comment | None] = relationship(remote_side=[id], back_populates="replies")
     replies: Mapped[list[Comment]] = relationship(back_populates="parent", order_by="Comment.id")
     reports: Mapped[list[CommentReport]] = relationship(back_populates="comment", cascade="all, delete-orphan",

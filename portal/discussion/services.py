@@ -14,6 +14,11 @@ Rules in one place:
   reports from different users hide the comment until a moderator decides.
 - Moderators (platform admins) hide, restore or delete with a reason; open reports are resolved
   with the decision, the audit log records it and the author (and reporters) are told.
+- Who is told about a new visible comment: the author of the comment replied to and the thread's
+  starter (COMMENT_REPLY), and, when the writer is not one of them, the members of the case's unit
+  (CASE_DISCUSSION; each person once, never the writer). Held comments tell nobody until restored.
+- The case's unit (admins and editors) and platform admins mark replies as 有帮助的回答, any
+  number per thread, and take the mark back (permissions.can_mark_helpful).
 
 Views commit; these functions only change the session.
 """
@@ -138,18 +143,48 @@ def post_comment(user, case: Case, body: str | None, parent_id: int | None = Non
                       status=S.HELD if should_hold(user, body) else S.VISIBLE, created_at=utcnow())
     db.session.add(comment)
     db.session.flush()
-    if comment.status == S.VISIBLE and top is not None:
-        _notify_reply(comment, [replied_to, top])
+    if comment.status == S.VISIBLE:
+        _notify_new_comment(comment, [replied_to, top] if top is not None else [])
     return comment
 
 
-def _notify_reply(comment: Comment, parents: list[Comment]) -> None:
+def _notify_new_comment(comment: Comment, parents: list[Comment]) -> None:
+    """Tell the people replied to, then the case's unit (see the module's rules)."""
+    told = _notify_reply(comment, parents) if parents else set()
+    _notify_unit(comment, exclude=told)
+
+
+def _notify_reply(comment: Comment, parents: list[Comment]) -> set[int]:
+    """COMMENT_REPLY to the authors of ``parents``; returns their user ids."""
     author = comment.author
     text = _("%(name)s 回复了您在《%(title)s》下的评论。", name=author.display_name if author else _("用户"),
              title=comment.case.title)
-    notify([p.author for p in parents if p is not None and p.status != S.DELETED], Kind.COMMENT_REPLY, text,
+    recipients = [p.author for p in parents if p is not None and p.status != S.DELETED and p.author is not None]
+    notify(recipients, Kind.COMMENT_REPLY, text,
            _case_url(comment), actor=author, email_subject=_("有人回复了您的评论"),
            email_body=text + "\n\n" + _excerpt(comment.body, 200))
+    return {user.id for user in recipients}
+
+
+def _notify_unit(comment: Comment, exclude: set[int]) -> None:
+    """CASE_DISCUSSION to the case's unit, unless one of its own members wrote the comment."""
+    case, author = comment.case, comment.author
+    if author is None or permissions.is_case_unit_member(author, case):
+        return
+    members = [m.user for m in case.org.memberships if m.user_id not in exclude]
+    title = _excerpt(case.title, 80)
+    if comment.parent_id is None:
+        text = _("%(name)s 在本单位案例《%(title)s》下发表了评论：%(excerpt)s", name=author.display_name,
+                 title=title, excerpt=_excerpt(comment.body, 60))
+        body = _("您好：\n\n%(name)s 在您所在单位“%(org)s”的案例《%(title)s》下发表了评论：\n\n%(body)s",
+                 name=author.display_name, org=case.org.name, title=case.title, body=_excerpt(comment.body, 500))
+    else:
+        text = _("%(name)s 在本单位案例《%(title)s》的讨论中回复：%(excerpt)s", name=author.display_name,
+                 title=title, excerpt=_excerpt(comment.body, 60))
+        body = _("您好：\n\n%(name)s 在您所在单位“%(org)s”的案例《%(title)s》的讨论中回复：\n\n%(body)s",
+                 name=author.display_name, org=case.org.name, title=case.title, body=_excerpt(comment.body, 500))
+    notify(members, Kind.CASE_DISCUSSION, text, _case_url(comment), actor=author,
+           email_subject=_("本单位案例有新评论：《%(title)s》", title=_excerpt(case.title, 60)), email_body=body)
 
 
 # Editing and deleting one's own comment --------------------------------------------------------
@@ -294,8 +329,8 @@ def moderate(actor, comment: Comment, action: str, reason: str | None) -> Commen
                  f"评论 #{comment.id}（案例《{title}》，作者 {comment.author.display_name if comment.author else '-'}）："
                  f"{reason}")
     _notify_decision(actor, comment, action, was, reason, resolved)
-    if action == "restore" and was == S.HELD and comment.parent is not None:
-        _notify_reply(comment, [comment.parent])
+    if action == "restore" and was == S.HELD:
+        _notify_new_comment(comment, [comment.parent] if comment.parent is not None else [])
     return comment
 
 
@@ -318,6 +353,26 @@ def _notify_decision(actor, comment: Comment, action: str, was: str, reason: str
                  decision=_(DECISION_LABELS[action]))
         notify(reporters, Kind.REPORT_DECISION, told, _case_url(comment), actor=actor,
                email_subject=_("举报处理结果"))
+
+
+# Helpful answers (有帮助的回答) --------------------------------------------------------------------
+
+def set_helpful(user, comment: Comment, helpful: bool) -> Comment:
+    """Mark a reply as 有帮助的回答 (``helpful``) or take the mark back; doing it twice changes
+    nothing. The rule is permissions.can_mark_helpful; a refusal says why."""
+    if not permissions.can_judge_answers(user, comment.case):
+        raise PermissionDenied(_("只有发布该案例的单位和平台管理员可以标记有帮助的回答。"))
+    if not permissions.can_mark_helpful(user, comment):
+        if comment.parent_id is None:
+            raise ValidationError(_("只能把回复标记为有帮助的回答。"))
+        if comment.case.status != CaseStatus.PUBLISHED:
+            raise ValidationError(_("案例未发布，不能标记回答。"))
+        raise ValidationError(_("该回复未公开显示，不能标记。"))
+    if helpful and comment.helpful_at is None:
+        comment.helpful_at, comment.helpful_by_id = utcnow(), user.id
+    elif not helpful:
+        comment.helpful_at, comment.helpful_by_id = None, None
+    return comment
 
 
 # The case page --------------------------------------------------------------------------------

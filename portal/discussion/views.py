@@ -99,6 +99,17 @@ def delete(comment_id: int):
     return redirect(url_for("cases.show", case_id=comment.case_id, _anchor="discussion"))
 
 
+@bp.route("/comments/<int:comment_id>/helpful", methods=["POST"])
+@login_required
+def helpful(comment_id: int):
+    """Mark a reply as 有帮助的回答 (helpful=1) or take the mark back (helpful=0)."""
+    comment = services.get_comment(current_user, comment_id)
+    mark = request.form.get("helpful") == "1"
+    run_action(lambda: services.set_helpful(current_user, comment, mark),
+               _("已标记为有帮助的回答。") if mark else _("已取消“有帮助的回答”标记。"))
+    return redirect(_thread_url(comment))
+
+
 @bp.route("/comments/<int:comment_id>/report", methods=["GET", "POST"])
 @login_required
 def report(comment_id: int):

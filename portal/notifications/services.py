@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import permissions
@@ -20,7 +20,7 @@ from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
 from portal.mail import send_after_commit
 from portal.models_base import utcnow
-from portal.notifications.models import Follow, FollowTarget, Kind, Notification, NotificationPreference
+from portal.notifications.models import DigestFrequency, Follow, FollowTarget, Kind, Notification, NotificationPreference
 from portal.regions import PROVINCES
 from portal.urls import safe_next_url, site_path
 
@@ -28,6 +28,7 @@ from portal.urls import safe_next_url, site_path
 KIND_LABELS = {
     Kind.EXPERT_COMMENT: _l("本单位案例收到新的专家点评"),
     Kind.COMMENT_REPLY: _l("有人回复了我的评论"),
+    Kind.CASE_DISCUSSION: _l("本单位案例下有新的评论或回复"),
     Kind.REVIEW_ASSIGNMENT: _l("我被指派点评案例"),
     Kind.CASE_WORKFLOW: _l("本单位案例的审核状态变化"),
     Kind.REPORT_DECISION: _l("举报处理结果"),
@@ -36,6 +37,10 @@ KIND_LABELS = {
     Kind.SESSION_REGISTRATION: _l("分享会候补转为正式报名"),
     Kind.SESSION_PROPOSAL: _l("分享会案例推荐：新的推荐和处理结果"),
 }
+
+#: The e-mail choice for FOLLOWED_CASE: new cases are never mailed one by one, only in digests.
+DIGEST_CHOICES = {"never": _l("不发送"), DigestFrequency.DAILY.value: _l("每日摘要"),
+                  DigestFrequency.WEEKLY.value: _l("每周摘要")}
 
 
 def preference(user: User, kind: str) -> tuple[bool, bool]:
@@ -127,25 +132,41 @@ def preferences(user: User) -> dict[str, tuple[bool, bool]]:
             for kind in KIND_LABELS}
 
 
-def save_preferences(user: User, choices: dict[str, tuple[bool, bool]]) -> None:
+def digest_choice(user: User) -> str:
+    """"never", "daily" (the default) or "weekly": how new cases in followed things are e-mailed."""
+    row = db.session.get(NotificationPreference, (user.id, str(Kind.FOLLOWED_CASE)))
+    if row is None:
+        return DigestFrequency.DAILY.value
+    return row.digest if row.email else "never"
+
+
+def save_preferences(user: User, choices: dict[str, tuple[bool, bool]], digest: str | None = None) -> None:
     """Store the user's choice for every kind; a kind left out of ``choices`` is turned off.
-    Both channels on is the default, kept as no row at all."""
+    ``digest`` ("never", "daily", "weekly") is the e-mail choice for followed cases and
+    replaces that kind's e-mail flag when given. The default (both channels on, daily digest)
+    is kept as no row at all."""
     if not permissions.can_follow(user):
         raise PermissionDenied(_("请先登录。"))
     unknown = set(choices) - {str(k) for k in KIND_LABELS}
     if unknown:
         raise ValidationError(_("未知的通知类型。"))
+    if digest is not None and digest not in DIGEST_CHOICES:
+        raise ValidationError(_("未知的邮件摘要频率。"))
     for kind in KIND_LABELS:
         in_app, email = choices.get(str(kind), (False, False))
         row = db.session.get(NotificationPreference, (user.id, str(kind)))
-        if in_app and email:
+        frequency = row.digest if row is not None else DigestFrequency.DAILY.value
+        if kind == Kind.FOLLOWED_CASE and digest is not None:
+            email = digest != "never"
+            frequency = digest if email else frequency
+        if in_app and email and frequency == DigestFrequency.DAILY:
             if row is not None:
                 db.session.delete(row)
             continue
         if row is None:
             row = NotificationPreference(user_id=user.id, kind=str(kind))
             db.session.add(row)
-        row.in_app, row.email = bool(in_app), bool(email)
+        row.in_app, row.email, row.digest = bool(in_app), bool(email), str(frequency)
     db.session.flush()
 
 
@@ -221,6 +242,9 @@ def unfollow(user: User, target_type: str, key: str) -> None:
         raise ValidationError(_("未知的关注类型。"))
     row = _follow_row(user, target_type, (key or "").strip())
     if row is not None:
+        from portal.notifications.digests import drop_pending
+
+        drop_pending(user, row.target_type, row.target_key)
         db.session.delete(row)
         db.session.flush()
 
@@ -283,16 +307,20 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def case_transitioned(actor, case, action: str, reason: str = "") -> None:
+def case_transitioned(actor, case, action: str, reason: str = "", *, tell_unit: bool = True) -> None:
     """Called at the end of portal.cases.services.transition(), inside its transaction.
 
-    CASE_WORKFLOW: every member of the case's unit except the one who acted.
+    CASE_WORKFLOW: every member of the case's unit except the one who acted (unless
+    ``tell_unit`` is off: a bulk import tells the unit once, see bulk_imported).
     FOLLOWED_CASE: when the case becomes published (first publication or restore), the users
-    following one of its themes, its province or its unit, once each. The unit's own members
-    are left out: they already get the CASE_WORKFLOW message about their own case."""
+    following one of its themes, its province or its unit, once each, grouped and in digests
+    (portal.notifications.digests). The unit's own members are left out: they already get the
+    CASE_WORKFLOW message about their own case."""
+    from portal.notifications import digests
+
     url = _case_path(case)
     members = [m.user for m in case.org.memberships]
-    template = WORKFLOW_TEXTS.get(action)
+    template = WORKFLOW_TEXTS.get(action) if tell_unit else None
     if template is not None:
         text = str(template) % {"title": _short(case.title, 80), "reason": _short(reason, 120)}
         body = _("您好：\n\n您所在单位“%(org)s”的%(text)s。", org=case.org.name,
@@ -303,46 +331,19 @@ def case_transitioned(actor, case, action: str, reason: str = "") -> None:
         notify(members, Kind.CASE_WORKFLOW, text, url, actor=actor if isinstance(actor, User) else None,
                email_subject=_short(text, 80), email_body=body)
     if case.status == "published" and action in ("publish", "restore"):
-        notify_followers(actor, case, url, exclude={m.id for m in members})
+        digests.record_new_case(actor, case, exclude={m.id for m in members}, restored=action == "restore")
 
 
-def notify_followers(actor, case, url: str, exclude: set[int] = frozenset()) -> int:
-    """Tell the followers of a newly published case, each once, naming what they follow."""
-    keys = [(FollowTarget.ORG, str(case.org_id))] + [(FollowTarget.THEME, str(t.id)) for t in case.themes]
-    if case.province:
-        keys.append((FollowTarget.PROVINCE, case.province))
-    conditions = [(Follow.target_type == t) & (Follow.target_key == k) for t, k in keys]
-    rows = db.session.execute(select(Follow.user_id, Follow.target_type, Follow.target_key)
-                              .where(or_(*conditions)).order_by(Follow.id)).all()
-    names = {(FollowTarget.ORG, str(case.org_id)): case.org.name, (FollowTarget.PROVINCE, case.province): case.province,
-             **{(FollowTarget.THEME, str(t.id)): t.name for t in case.themes}}
-    rank = {FollowTarget.ORG: 0, FollowTarget.THEME: 1, FollowTarget.PROVINCE: 2}
-    reasons: dict[int, tuple[str, str]] = {}  # user id -> the most specific thing followed
-    for user_id, target_type, key in rows:
-        if user_id in exclude:
-            continue
-        current = reasons.get(user_id)
-        if current is None or rank[target_type] < rank[current[0]]:
-            reasons[user_id] = (target_type, key)
-    groups: dict[tuple[str, str], list[User]] = {}
-    for user_id, reason in reasons.items():
-        user = db.session.get(User, user_id)
-        if user is not None:
-            groups.setdefault(reason, []).append(user)
-    told = 0
-    for (target_type, key), users in groups.items():
-        text = _("您关注的%(what)s“%(name)s”有新案例发布：《%(title)s》",
-                 what=TARGET_LABELS[FollowTarget(target_type)], name=names[(target_type, key)],
-                 title=_short(case.title, 80))
-        body = _("您好：\n\n您关注的%(what)s“%(name)s”有新案例发布。\n\n《%(title)s》\n发布单位：%(org)s\n%(summary)s"
-                 "\n\n如不想再收到此类通知，可在“通知设置”中取消关注或关闭邮件提醒。",
-                 what=TARGET_LABELS[FollowTarget(target_type)], name=names[(target_type, key)],
-                 title=case.title, org=case.org.name, summary=case.summary or "")
-        told += notify(users, Kind.FOLLOWED_CASE, text, url, actor=actor if isinstance(actor, User) else None,
-                       email_subject=_("新案例：《%(title)s》", title=_short(case.title, 60)), email_body=body)
-    return told
+def bulk_imported(org, created: int, updated: int, published: int) -> None:
+    """One CASE_WORKFLOW message to each member of a unit after a bulk import into it, instead
+    of one per case and step."""
+    text = _("批量导入：本单位新增 %(created)d 个案例，更新 %(updated)d 个，其中 %(published)d 个已发布",
+             created=created, updated=updated, published=published)
+    notify([m.user for m in org.memberships], Kind.CASE_WORKFLOW, text, site_path("cases.mine"),
+           email_subject=_("批量导入完成：“%(org)s”", org=org.name),
+           email_body=_("您好：\n\n%(text)s。", text=text))
 
 
 __all__ = ["KIND_LABELS", "Kind", "notify", "preference", "unread_count", "list_for", "get_own",
            "open_notification", "mark_all_read", "preferences", "save_preferences", "follow", "unfollow",
-           "follow_keys", "follows_of", "case_transitioned", "notify_followers"]
+           "follow_keys", "follows_of", "case_transitioned", "bulk_imported", "digest_choice", "DIGEST_CHOICES"]

@@ -68,9 +68,10 @@ def read_all():
 @bp.route("/notifications/preferences", methods=["GET", "POST"])
 @login_required
 def preferences():
-    form = preferences_form(services.preferences(current_user))
+    form = preferences_form(services.preferences(current_user), services.digest_choice(current_user))
     if form.validate_on_submit():
-        if run_action(lambda: services.save_preferences(current_user, form.choices()), _("通知设置已保存。")):
+        if run_action(lambda: services.save_preferences(current_user, form.choices(), form.digest()),
+                      _("通知设置已保存。")):
             return redirect(url_for(".preferences"))
     return render_template("notifications/preferences.html", form=form, follows=services.follows_of(current_user),
                            follow_form=FollowForm(formdata=None)), 422 if form.errors else 200
