@@ -721,20 +721,6 @@ def test_a_retired_theme_leaves_the_form_but_stays_on_old_cases_which_can_still_
     assert saved["summary"] == "改过的摘要" and sorted(saved["themes"]) == ["五社联动", "社工站建设"]
 
 
-# Preview --------------------------------------------------------------------------------------------
-
-def test_the_live_preview_returns_sanitized_html(client, auth, world):
-    login(auth, world["editor"])
-    response = client.post("/cases/preview", data={
-        "text": "## 做法\n\n**议事会**每月一次。<script>alert('x')</script>\n\n"
-                "<img src=\"https://evil.example/a.png\" onerror=\"alert(1)\"> [链接](javascript:alert(1))"})
-    assert response.status_code == 200 and response.is_json
-    rendered = response.get_json()["html"]
-    assert "<h2>做法</h2>" in rendered and "<strong>议事会</strong>" in rendered
-    assert "<script" not in rendered and "onerror" not in rendered
-    assert "javascript:" not in rendered and "evil.example" not in rendered
-
-
 # Files ----------------------------------------------------------------------------------------------
 
 def upload(client, case_id, data: bytes, name: str, *, cover=False):

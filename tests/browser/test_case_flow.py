@@ -167,24 +167,28 @@ def test_markdown_preview_on_the_edit_page(live_server, page, people):
     base = live_server.url
     log_in(page, base, people["editor"])
     page.goto(f"{base}/cases/{case_id}/edit")
-    preview = page.locator('details[data-preview-for="approach"]')
-    body = preview.locator(".preview-body")
+    textarea = page.get_by_label("做法", exact=True)
+    editor = page.locator(".md-editor").filter(has=textarea)
+    body = editor.locator(".md-preview-body")
     expect(body).to_be_hidden()
 
-    preview.get_by_text("预览", exact=True).click()  # opening renders the current text
+    toggle = editor.get_by_role("button", name="预览")
+    toggle.click()  # renders the current text
     expect(body).to_be_visible()
     expect(body.locator("p")).to_have_text("已有内容。")
 
-    textarea = page.get_by_label("做法", exact=True)
-    textarea.click()
+    toggle.click()  # back to writing
     textarea.press("Control+End")
     textarea.press("Enter")
     textarea.press("Enter")
     textarea.press_sequentially("**粗体** <script>window.pwned = 1</script>")
+    toggle.click()
     expect(body.locator("strong")).to_have_text("粗体")
     assert body.inner_html().count("<strong>粗体</strong>") == 1
     expect(body.locator("script")).to_have_count(0)  # cleaned exactly as on the case page
     assert page.evaluate("window.pwned") is None
 
     # Other sections' previews stay closed and empty.
-    expect(page.locator('details[data-preview-for="background"] .preview-body')).to_be_empty()
+    background = page.locator(".md-editor").filter(has=page.get_by_label("背景", exact=True))
+    expect(background.locator(".md-preview-body")).to_be_empty()
+    expect(background.locator(".md-preview-body")).to_be_hidden()
