@@ -272,7 +272,7 @@ def create_through_form(client, **overrides) -> int:
 def test_an_editor_writes_a_case_and_it_is_saved_as_a_draft_only_the_unit_sees(app, client, auth, world):
     login(auth, world["editor"])
     form_page = page_of(client.get("/cases/new"))
-    assert "发布案例" in form_page and 'value="五社联动"' in form_page
+    assert "<h1>新建案例</h1>" in form_page and 'value="五社联动"' in form_page
 
     case_id = create_through_form(client)
     edit = page_of(client.get(f"/cases/{case_id}/edit"))

@@ -1,6 +1,6 @@
 """Writing for people who are not programmers (issue 12 §5): every Markdown textarea gets the editor
 toolbar; its preview is the server's own rendering (login, CSRF token, rate limit, size limit) and
-shows exactly what the saved page will.
+shows exactly what the saved page will; the case form says what its buttons do.
 
 CSRF protection is on here, as in production: the preview is a POST made by a script.
 """
@@ -250,3 +250,31 @@ def test_the_image_menu_lists_the_cases_images_at_addresses_the_renderer_keeps(c
     assert shown.get_json()["html"] == f'<p><img alt="议事会现场" src="/uploads/{png}"></p>'
     # the new-case form has no images yet, and says so through the editor
     assert "data-markdown-images-after-save" in page_of(client.get("/cases/new"))
+
+
+def test_the_case_form_says_new_or_edit_and_offers_to_save_and_submit(app, client, auth, world):
+    from tests.test_case_workflow import case_form
+
+    auth.login(world["editor"])
+    new = page_of(client.get("/cases/new"))
+    assert "<h1>新建案例</h1>" in new and "发布案例</h1>" not in new
+    assert ">保存草稿</button>" in new
+    assert 'name="then" value="submit" class="button button-secondary">保存并提交审核</button>' in new
+
+    # 保存草稿 stays on the editor; 保存并提交审核 saves, then opens the submit check.
+    response = client.post("/cases/new", data={**case_form(), "csrf_token": csrf_token(client, "/cases/new")})
+    edit_path = urlsplit(response.headers["Location"]).path
+    assert re.fullmatch(r"/cases/\d+/edit", edit_path)
+    case_id = int(edit_path.split("/")[2])
+    edit = page_of(client.get(edit_path))
+    assert "<h1>编辑案例</h1>" in edit and "保存并提交审核" in edit
+    form = {**edit_form(edit), "then": "submit"}
+    response = client.post(edit_path, data=form)
+    assert urlsplit(response.headers["Location"]).path == f"/cases/{case_id}/submit"
+    submit_page = page_of(client.get(f"/cases/{case_id}/submit"))
+    assert "确认提交审核" in submit_page
+
+    # A published case is not a draft: one button, 保存修改.
+    published = page_of(client.get(f"/cases/{world['published']}/edit"))
+    assert ">保存修改</button>" in published
+    assert ">保存草稿</button>" not in published and ">保存并提交审核</button>" not in published

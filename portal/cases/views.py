@@ -80,9 +80,17 @@ def _render_form(form, case, status=200):
     images = [{"name": a.original_name, "url": url_for(".inline_image", stored_name=a.stored_name)}
               for a in case.attachments if a.is_image] if case else None
     return render_template("cases/form.html", form=form, case=case, images=images,
+                           can_submit=case is None or permissions.can_transition_case(current_user, case, "submit"),
                            missing=services.missing_parts(case) if case else None,
                            findings=services.privacy_findings(case) if case else None,
                            upload_form=UploadForm(), action_form=ActionForm()), status
+
+
+def _after_save(case: Case):
+    """The 保存并提交审核 button leads on to the submit page (completeness and privacy check)."""
+    if request.form.get("then") == "submit" and permissions.can_transition_case(current_user, case, "submit"):
+        return redirect(url_for(".submit", case_id=case.id))
+    return redirect(url_for(".edit", case_id=case.id))
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -98,7 +106,7 @@ def new():
         case = run_form_action(form, lambda: services.create_case(current_user, org, _case_data(form)),
                                _("草稿已保存。补全所有必填内容并通过隐私检查后即可提交审核。"))
         if case is not FAILED:
-            return redirect(url_for(".edit", case_id=case.id))
+            return _after_save(case)
     return _render_form(form, None, 422 if form.errors else 200)
 
 
@@ -120,7 +128,7 @@ def edit(case_id: int):
     if form.validate_on_submit():
         if run_form_action(form, lambda: services.update_case(current_user, case, _case_data(form)),
                            _("已保存。")) is not FAILED:
-            return redirect(url_for(".edit", case_id=case.id))
+            return _after_save(case)
     return _render_form(form, case, 422 if form.errors else 200)
 
 

@@ -41,7 +41,7 @@ def test_case_goes_from_draft_through_return_to_publication(live_server, browser
     # -- The editor writes a draft. -------------------------------------------------------------
     log_in(page, base, people["editor"])
     page.goto(f"{base}/cases/new")
-    expect(page.get_by_role("heading", name="发布案例", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="新建案例", level=1)).to_be_visible()
     page.get_by_label("标题").fill(TITLE)
     page.get_by_label("摘要").fill("以社区为平台，联动社会组织、社工、志愿者和慈善资源，为独居老人提供支持。")
     page.get_by_label("背景", exact=True).fill("阳光社区建成于上世纪八十年代，60 岁以上老人占比 **32%**。")
@@ -105,7 +105,7 @@ def test_case_goes_from_draft_through_return_to_publication(live_server, browser
     expect(page.get_by_text(RETURN_REASON)).to_be_visible()
     outcomes = page.get_by_label("成效", exact=True)
     outcomes.fill("服务居民 1200 人次，居民满意度由 62% 提升到 95%。")
-    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("button", name="保存草稿", exact=True).click()
     expect(flash(page)).to_contain_text("已保存。")
     expect(outcomes).to_have_value("服务居民 1200 人次，居民满意度由 62% 提升到 95%。")
 
