@@ -278,3 +278,15 @@ def test_the_case_form_says_new_or_edit_and_offers_to_save_and_submit(app, clien
     published = page_of(client.get(f"/cases/{world['published']}/edit"))
     assert ">保存修改</button>" in published
     assert ">保存草稿</button>" not in published and ">保存并提交审核</button>" not in published
+
+
+# Form controls ----------------------------------------------------------------------------------
+
+def test_the_required_star_sits_with_its_label_and_checkbox_lists_are_groups(client, auth, world):
+    auth.login(world["editor"])
+    page = page_of(client.get("/cases/new"))
+    assert re.search(r'<div class="field-label"><label for="title">标题</label> '
+                     r'<span class="required" aria-hidden="true">\*</span></div>', page)
+    group = re.search(r'<span class="label" id="themes-label">主题</span>\s*'
+                      r'<div class="checkbox-grid" role="group" aria-labelledby="themes-label">\s*<ul id="themes">', page)
+    assert group, "the themes are a labelled group of checkboxes"

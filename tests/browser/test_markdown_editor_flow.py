@@ -142,3 +142,52 @@ def test_the_toolbar_is_one_tab_stop_walked_with_the_arrow_keys(live_server, pag
     assert page.evaluate("document.activeElement.textContent") == "预览"
     page.keyboard.press("Enter")
     expect(page.locator(".md-editor").first.locator(".md-preview-body p")).to_have_text("社区")
+
+
+def _middle(box) -> float:
+    return box["y"] + box["height"] / 2
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_form_controls_line_up(live_server, page, people, viewport):
+    base = live_server.url
+    page.set_viewport_size(viewport)
+    log_in(page, base, people["editor"])
+    page.goto(f"{base}/cases/new")
+
+    # Date, number and select boxes are as tall as a text box (44 px on the phone).
+    text_height = page.get_by_label("城市（地级）").bounding_box()["height"]
+    for label in ("开始日期", "受益居民人数", "省级行政区", "社区类型"):
+        assert page.get_by_label(label).bounding_box()["height"] == text_height, label
+    if viewport["width"] < 500:
+        assert text_height == 44
+
+    # The required star sits on its label's line, right after the text.
+    label = page.locator('label[for="title"]').bounding_box()
+    star = page.locator(".field-label").filter(has=page.locator('label[for="title"]')).locator(".required").bounding_box()
+    assert abs(_middle(star) - _middle(label)) < label["height"] / 2
+    assert label["x"] + label["width"] <= star["x"] < label["x"] + label["width"] + 20
+
+    # Theme checkboxes: the box, then its name, on one line.
+    box = page.get_by_label("五社联动", exact=True).bounding_box()
+    name = page.locator('label[for^="themes-"]', has_text="五社联动").bounding_box()
+    assert box["x"] + box["width"] <= name["x"]
+    assert abs(_middle(box) - _middle(name)) < name["height"] / 2
+
+
+def test_the_expert_profile_themes_are_box_and_name_pairs_on_a_phone(live_server, page, people):
+    base = live_server.url
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, base, people["expert"])
+    page.goto(f"{base}/experts/me/edit")
+    group = page.get_by_role("group", name="专长主题")
+    boxes = group.get_by_role("checkbox")
+    assert boxes.count() > 4
+    for i in range(boxes.count()):
+        checkbox = boxes.nth(i)
+        box = checkbox.bounding_box()
+        name = page.locator(f'label[for="{checkbox.get_attribute("id")}"]').bounding_box()
+        assert box["x"] + box["width"] <= name["x"] and abs(_middle(box) - _middle(name)) < name["height"] / 2
+    # two columns side by side, not one long list
+    first, second = boxes.nth(0).bounding_box(), boxes.nth(1).bounding_box()
+    assert first["y"] == second["y"] and second["x"] > first["x"]
