@@ -70,6 +70,8 @@ def defaults(instance: Path) -> dict:
         "COMMENT_HOLD_MAX_LINKS": 3,        # more links than this from a new account: held for moderation
         "COMMENT_HOLD_ACCOUNT_HOURS": 24,   # "new account": registered less than this many hours ago
         "COMMENT_REPORT_THRESHOLD": 3,      # distinct reporters that hide a comment until reviewed
+        # The Markdown editor's preview button (portal.editor), per user.
+        "PREVIEW_RATE_LIMIT": "60 per minute;600 per hour",
         "MAIL_BACKEND": "file",
         "MAIL_SENDER": "社区治理案例共享平台 <noreply@example.org>",
         "MAIL_DIR": str(instance / "mail"),

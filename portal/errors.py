@@ -51,7 +51,8 @@ TITLES = {
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """JSON under /api/, and for scripts that ask for it (the Markdown editor's preview)."""
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
 def error_response(code: int, message: str | None = None):

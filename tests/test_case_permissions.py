@@ -102,8 +102,6 @@ TABLE = [
     row("POST", "/cases/new",                           LOGIN, TO_ORGS, DONE, DONE, DONE,  TO_ORGS, TO_ORGS,
         data={**CASE_FORM, "title": "新写的案例"}, effect=("new_case",)),
     row("GET",  "/cases/import",                        LOGIN, TO_ORGS, OK,  OK,    OK,    TO_ORGS, TO_ORGS),
-    row("POST", "/cases/preview",                       LOGIN, OK,    OK,    OK,    OK,    OK,    OK,
-        data={"text": "**预览**"}),
     # Editing: the unit while draft/returned/submitted/published, the curator in any state but archived.
     row("GET",  "/cases/{draft}/edit",                  LOGIN, HIDE,  OK,    OK,    HIDE,  HIDE,  OK),
     row("GET",  "/cases/{returned}/edit",               LOGIN, HIDE,  OK,    OK,    HIDE,  HIDE,  OK),

@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import EqualTo, Length
 
 from portal.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from portal.editor.fields import MarkdownField
 from portal.forms import email_field_validators, required
 
 _password_length = Length(
@@ -52,4 +53,4 @@ class ReviewerProfileForm(FlaskForm):
     affiliation = StringField(_l("所在单位"), validators=[Length(max=200)])
     expertise = StringField(_l("专长领域"), validators=[Length(max=500)],
                             description=_l("用顿号分隔，例如：五社联动、社区协商议事"))
-    bio = TextAreaField(_l("简介"), validators=[Length(max=2000)])
+    bio = MarkdownField(_l("简介"), validators=[Length(max=2000)])

@@ -6,6 +6,7 @@ from wtforms.validators import Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.cases.models import CommunityType
+from portal.editor.fields import MarkdownField
 from portal.forms import required
 from portal.regions import province_choices
 
@@ -32,15 +33,15 @@ class CaseForm(FlaskForm):
     title = StringField(_l("标题"), validators=[required(), Length(max=120)])
     summary = TextAreaField(_l("摘要"), validators=[Length(max=300, message=_l("摘要不能超过 300 个字符。"))],
                             description=_l("不超过 300 字，概括案例的问题、做法和成效。"))
-    background = TextAreaField(_l("背景"), validators=[Length(max=20000)],
+    background = MarkdownField(_l("背景"), validators=[Length(max=20000)],
                                description=_l("社区基本情况、面临的问题和居民需求。支持 Markdown。"))
-    approach = TextAreaField(_l("做法"), validators=[Length(max=20000)],
+    approach = MarkdownField(_l("做法"), validators=[Length(max=20000)],
                              description=_l("具体做了什么、怎么做的、谁参与。支持 Markdown。"))
-    outcomes = TextAreaField(_l("成效"), validators=[Length(max=20000)],
+    outcomes = MarkdownField(_l("成效"), validators=[Length(max=20000)],
                              description=_l("取得的变化，尽量用数据说明。支持 Markdown。"))
-    lessons = TextAreaField(_l("经验启示"), validators=[Length(max=20000)],
+    lessons = MarkdownField(_l("经验启示"), validators=[Length(max=20000)],
                             description=_l("可供其他社区借鉴的经验。支持 Markdown。"))
-    problems = TextAreaField(_l("问题与展望（选填）"), validators=[Length(max=20000)])
+    problems = MarkdownField(_l("问题与展望（选填）"), validators=[Length(max=20000)])
     # Names are checked by the service, which says in Chinese which theme is unknown or retired.
     themes = CheckboxList(_l("主题"), coerce=str, validate_choice=False)
     tags = StringField(_l("标签"), validators=[Length(max=400)], description=_l("用逗号或顿号分隔，最多 10 个。"))

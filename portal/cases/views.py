@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,7 +12,6 @@ from portal.forms import ActionForm
 from portal.orgs.models import Organization
 from portal.regions import PROVINCES
 from portal.storage import upload_dir
-from portal.text import render_markdown
 from portal.web import FAILED, run_action, run_form_action
 
 bp = Blueprint("cases", __name__)
@@ -77,10 +76,21 @@ def _case_data(form: CaseForm) -> services.CaseData:
 
 
 def _render_form(form, case, status=200):
-    return render_template("cases/form.html", form=form, case=case,
+    # The editor's 插入图片 menu: the case's images, at the address the Markdown cleaner allows.
+    images = [{"name": a.original_name, "url": url_for(".inline_image", stored_name=a.stored_name)}
+              for a in case.attachments if a.is_image] if case else None
+    return render_template("cases/form.html", form=form, case=case, images=images,
+                           can_submit=case is None or permissions.can_transition_case(current_user, case, "submit"),
                            missing=services.missing_parts(case) if case else None,
                            findings=services.privacy_findings(case) if case else None,
                            upload_form=UploadForm(), action_form=ActionForm()), status
+
+
+def _after_save(case: Case):
+    """The 保存并提交审核 button leads on to the submit page (completeness and privacy check)."""
+    if request.form.get("then") == "submit" and permissions.can_transition_case(current_user, case, "submit"):
+        return redirect(url_for(".submit", case_id=case.id))
+    return redirect(url_for(".edit", case_id=case.id))
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -96,7 +106,7 @@ def new():
         case = run_form_action(form, lambda: services.create_case(current_user, org, _case_data(form)),
                                _("草稿已保存。补全所有必填内容并通过隐私检查后即可提交审核。"))
         if case is not FAILED:
-            return redirect(url_for(".edit", case_id=case.id))
+            return _after_save(case)
     return _render_form(form, None, 422 if form.errors else 200)
 
 
@@ -118,15 +128,8 @@ def edit(case_id: int):
     if form.validate_on_submit():
         if run_form_action(form, lambda: services.update_case(current_user, case, _case_data(form)),
                            _("已保存。")) is not FAILED:
-            return redirect(url_for(".edit", case_id=case.id))
+            return _after_save(case)
     return _render_form(form, case, 422 if form.errors else 200)
-
-
-@bp.route("/cases/preview", methods=["POST"])
-@login_required
-def preview():
-    """Live preview: the same Markdown rendering and cleaning the case page uses."""
-    return jsonify(html=str(render_markdown(request.form.get("text", "")[:20000])))
 
 
 @bp.route("/cases/<int:case_id>/submit", methods=["GET", "POST"])

@@ -4,11 +4,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, TextAreaField
 from wtforms.validators import Length, Optional
 
+from portal.editor.fields import MarkdownField
 from portal.forms import required
 
 
 class CommentForm(FlaskForm):
-    body = TextAreaField(_l("评论内容"), validators=[
+    body = MarkdownField(_l("评论内容"), validators=[
         required(_l("请填写评论内容。")), Length(max=2000, message=_l("评论不能超过 2000 个字符。"))],
         description=_l("支持 Markdown，不超过 2000 字。请友善交流，勿发布广告或个人隐私信息。"),
         id="discussion-body")  # unique on the case page, which holds other features' forms too

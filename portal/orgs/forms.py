@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import Email, Length, Optional
 
+from portal.editor.fields import MarkdownField
 from portal.forms import email_field_validators, required
 from portal.orgs import creditcode
 from portal.orgs.models import OrgRole, OrgType
@@ -19,7 +20,7 @@ class OrgForm(FlaskForm):
     contact_name = StringField(_l("联系人"), validators=[required(), Length(max=50)])
     contact_phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=30)])
     contact_email = EmailField(_l("联系邮箱"), validators=[Optional(), Email(message=_l("请输入有效的邮箱地址。")), Length(max=254)])
-    introduction = TextAreaField(_l("单位简介"), validators=[Optional(), Length(max=5000)],
+    introduction = MarkdownField(_l("单位简介"), validators=[Optional(), Length(max=5000)],
                                  description=_l("支持 Markdown。介绍单位的服务领域、所在社区和参与社区治理的经验。"))
 
     def __init__(self, *args, **kwargs):

@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Optional
 
+from portal.editor.fields import MarkdownField
 from portal.reviews.models import Recommendation
 
 
@@ -40,7 +41,7 @@ class InternalReviewForm(FlaskForm):
     recommendation = RadioField(_l("评审建议"), validate_choice=False,
                                 choices=[SelectChoice(k.value, v) for k, v in RECOMMENDATION_LABELS.items()])
     # Required and maximum lengths are checked by the service (Chinese message next to the field).
-    body = TextAreaField(_l("评审意见"),
+    body = MarkdownField(_l("评审意见"),
                          description=_l("只有审核人和发布单位能看到。支持 Markdown。"))
     reasons = TextAreaField(_l("理由（建议退回或不予发布时必填）"),
                             description=_l("写明需要修改或不宜发布的具体原因。"))

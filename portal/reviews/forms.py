@@ -5,11 +5,12 @@ only carry the input and the CSRF token."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length
 
 from portal.auth.forms import ReviewerProfileForm
 from portal.cases.forms import CheckboxList
+from portal.editor.fields import MarkdownField
 from portal.forms import required
 from portal.reviews import services
 
@@ -25,7 +26,7 @@ SCORE_CHOICES = [SelectChoice("", _l("不评分"))] + [SelectChoice(str(n), str(
 
 
 class ExpertCommentForm(FlaskForm):
-    body = TextAreaField(_l("点评内容"), render_kw={"rows": 10},
+    body = MarkdownField(_l("点评内容"), render_kw={"rows": 10},
                          description=_l("支持 Markdown，最多 5000 字。点评公开显示，并署您的姓名和职称。"))
     declaration = RadioField(
         _l("利益关联声明"), validate_choice=False,
@@ -65,7 +66,7 @@ def expert_comment_form(dimensions, *args, **kwargs) -> ExpertCommentForm:
 
 
 class ResponseForm(FlaskForm):
-    body = TextAreaField(_l("单位回应"), render_kw={"rows": 4},
+    body = MarkdownField(_l("单位回应"), render_kw={"rows": 4},
                          description=_l("每条点评只能回应一次，回应公开显示在点评下方。支持 Markdown。"))
 
 

@@ -18,6 +18,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 
 from portal.cases.forms import CheckboxList
+from portal.editor.fields import MarkdownField
 from portal.forms import required
 from portal.sessions import services
 from portal.sessions.models import AgendaKind, MaterialKind, SessionFormat, SpeakerRole
@@ -32,7 +33,7 @@ class EventForm(FlaskForm):
     organizer = StringField(_l("主办单位"), validators=[Length(max=200)])
     co_organizers = TextAreaField(_l("协办单位"), validators=[Length(max=500)], render_kw={"rows": 3},
                                   description=_l("每行一个单位。"))
-    description = TextAreaField(_l("活动介绍"), render_kw={"rows": 8}, description=_l("支持 Markdown。"))
+    description = MarkdownField(_l("活动介绍"), render_kw={"rows": 8}, description=_l("支持 Markdown。"))
     themes = CheckboxList(_l("主题"), coerce=int, validate_choice=False)
 
     def data_for_service(self) -> services.EventData:
@@ -43,7 +44,7 @@ class EventForm(FlaskForm):
 
 class SeriesForm(FlaskForm):
     title = StringField(_l("系列名称"), validators=[required(), Length(max=150)])
-    description = TextAreaField(_l("系列介绍"), render_kw={"rows": 5}, description=_l("支持 Markdown。"))
+    description = MarkdownField(_l("系列介绍"), render_kw={"rows": 5}, description=_l("支持 Markdown。"))
 
     def data_for_service(self) -> services.SeriesData:
         return services.SeriesData(title=self.title.data or "", description=self.description.data or "")
@@ -67,7 +68,7 @@ class SessionForm(FlaskForm):
     capacity = IntegerField(_l("容量（人）"), validators=[Optional()], description=_l("留空表示不限人数。"))
     registration_open = BooleanField(_l("开放报名"), default=True)
     themes = CheckboxList(_l("主题"), coerce=int, validate_choice=False)
-    description = TextAreaField(_l("介绍"), render_kw={"rows": 8}, description=_l("支持 Markdown。"))
+    description = MarkdownField(_l("介绍"), render_kw={"rows": 8}, description=_l("支持 Markdown。"))
 
     def __init__(self, *args, events=(), series=(), themes=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -153,7 +154,7 @@ class MaterialForm(FlaskForm):
 class RecordForm(FlaskForm):
     """Closing a session, and correcting its archive record later."""
 
-    minutes = TextAreaField(_l("会议纪要"), render_kw={"rows": 12}, description=_l("支持 Markdown。"))
+    minutes = MarkdownField(_l("会议纪要"), render_kw={"rows": 12}, description=_l("支持 Markdown。"))
     participants = IntegerField(_l("参会人数"), validators=[Optional()])
     provinces_count = IntegerField(_l("覆盖省份数"), validators=[Optional()])
     orgs_count = IntegerField(_l("参会单位数"), validators=[Optional()])

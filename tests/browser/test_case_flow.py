@@ -41,7 +41,7 @@ def test_case_goes_from_draft_through_return_to_publication(live_server, browser
     # -- The editor writes a draft. -------------------------------------------------------------
     log_in(page, base, people["editor"])
     page.goto(f"{base}/cases/new")
-    expect(page.get_by_role("heading", name="发布案例", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="新建案例", level=1)).to_be_visible()
     page.get_by_label("标题").fill(TITLE)
     page.get_by_label("摘要").fill("以社区为平台，联动社会组织、社工、志愿者和慈善资源，为独居老人提供支持。")
     page.get_by_label("背景", exact=True).fill("阳光社区建成于上世纪八十年代，60 岁以上老人占比 **32%**。")
@@ -105,7 +105,7 @@ def test_case_goes_from_draft_through_return_to_publication(live_server, browser
     expect(page.get_by_text(RETURN_REASON)).to_be_visible()
     outcomes = page.get_by_label("成效", exact=True)
     outcomes.fill("服务居民 1200 人次，居民满意度由 62% 提升到 95%。")
-    page.get_by_role("button", name="保存", exact=True).click()
+    page.get_by_role("button", name="保存草稿", exact=True).click()
     expect(flash(page)).to_contain_text("已保存。")
     expect(outcomes).to_have_value("服务居民 1200 人次，居民满意度由 62% 提升到 95%。")
 
@@ -167,24 +167,28 @@ def test_markdown_preview_on_the_edit_page(live_server, page, people):
     base = live_server.url
     log_in(page, base, people["editor"])
     page.goto(f"{base}/cases/{case_id}/edit")
-    preview = page.locator('details[data-preview-for="approach"]')
-    body = preview.locator(".preview-body")
+    textarea = page.get_by_label("做法", exact=True)
+    editor = page.locator(".md-editor").filter(has=textarea)
+    body = editor.locator(".md-preview-body")
     expect(body).to_be_hidden()
 
-    preview.get_by_text("预览", exact=True).click()  # opening renders the current text
+    toggle = editor.get_by_role("button", name="预览")
+    toggle.click()  # renders the current text
     expect(body).to_be_visible()
     expect(body.locator("p")).to_have_text("已有内容。")
 
-    textarea = page.get_by_label("做法", exact=True)
-    textarea.click()
+    toggle.click()  # back to writing
     textarea.press("Control+End")
     textarea.press("Enter")
     textarea.press("Enter")
     textarea.press_sequentially("**粗体** <script>window.pwned = 1</script>")
+    toggle.click()
     expect(body.locator("strong")).to_have_text("粗体")
     assert body.inner_html().count("<strong>粗体</strong>") == 1
     expect(body.locator("script")).to_have_count(0)  # cleaned exactly as on the case page
     assert page.evaluate("window.pwned") is None
 
     # Other sections' previews stay closed and empty.
-    expect(page.locator('details[data-preview-for="background"] .preview-body')).to_be_empty()
+    background = page.locator(".md-editor").filter(has=page.get_by_label("背景", exact=True))
+    expect(background.locator(".md-preview-body")).to_be_empty()
+    expect(background.locator(".md-preview-body")).to_be_hidden()
