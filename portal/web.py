@@ -1,4 +1,6 @@
 """Helpers for thin views."""
+from dataclasses import dataclass
+
 from flask import flash
 
 from portal.errors import ValidationError
@@ -51,3 +53,11 @@ def form_page(form, action, success_message: str, next_url, template: str, **con
         if result is not FAILED:
             return redirect(next_url(result))
     return render_template(template, form=form, **context), 422 if form.errors else 200
+
+
+@dataclass(frozen=True)
+class FilterChip:
+    """An active filter of a list page, shown above the results (the filter_chips macro)."""
+    label: str  # what is filtered, e.g. 主题
+    value: str  # the chosen value; "" for a switch such as 只看精选
+    url: str    # the same list without this filter

@@ -344,7 +344,7 @@ def test_assignment_notifies_the_reviewer_and_is_audited(app, client, auth, worl
     assert "submitted案例" in mails[0]["Subject"] and UNIT_NAME in body and ids["next_week"] in body
     assert f"/cases/{ids['submitted']}" in body
     audit = client.get("/admin/audit").get_data(as_text=True)
-    assert audit.count("<td>指派点评专家</td>") == 4  # three in the world, one now
+    assert audit.count('<td data-label="操作">指派点评专家</td>') == 4  # three in the world, one now
     assert "欧阳自由 → submitted案例" in audit
 
 

@@ -12,7 +12,7 @@ from portal.forms import ActionForm
 from portal.orgs.models import Organization
 from portal.regions import PROVINCES
 from portal.storage import upload_dir
-from portal.web import FAILED, run_action, run_form_action
+from portal.web import FAILED, FilterChip, run_action, run_form_action
 
 bp = Blueprint("cases", __name__)
 
@@ -32,6 +32,30 @@ def _filters() -> services.CaseFilters:
     )
 
 
+def _list_args(filters: services.CaseFilters) -> dict:
+    """The list's query string without the page number (empty filters left out)."""
+    args = {"theme": filters.theme, "province": filters.province, "community_type": filters.community_type,
+            "year": filters.year, "org": filters.org, "featured": "1" if filters.featured else None,
+            "sort": None if filters.sort == "newest" else filters.sort}
+    return {name: value for name, value in args.items() if value not in (None, "")}
+
+
+def _filter_chips(filters: services.CaseFilters, args: dict, themes, org) -> list[FilterChip]:
+    def without(name):
+        return url_for(".index", **{k: v for k, v in args.items() if k != name})
+
+    theme = next((t for t in themes if t.id == filters.theme), None)
+    chips = [
+        (filters.theme, _("主题"), theme.name if theme else f"#{filters.theme}", "theme"),
+        (filters.province, _("省级行政区"), filters.province, "province"),
+        (filters.community_type, _("社区类型"), filters.community_type, "community_type"),
+        (filters.year, _("年份"), str(filters.year), "year"),
+        (filters.org, _("单位"), org.name if org else f"#{filters.org}", "org"),
+        (filters.featured, _("只看精选"), "", "featured"),
+    ]
+    return [FilterChip(label, value, without(name)) for active, label, value, name in chips if active]
+
+
 @bp.route("/cases")
 def index():
     filters = _filters()
@@ -39,9 +63,13 @@ def index():
     org = db.session.get(Organization, filters.org) if filters.org else None
     if org is not None and not permissions.can_view_org(current_user, org):
         org = None  # pending and rejected units do not leak their name through the filter
-    return render_template("cases/index.html", cases=cases, filters=filters, themes=services.all_themes(),
+    themes = services.all_themes()
+    args = _list_args(filters)
+    return render_template("cases/index.html", cases=cases, filters=filters, themes=themes,
                            provinces=PROVINCES, years=services.published_years(),
-                           community_types=[t.value for t in CommunityType], org=org)
+                           community_types=[t.value for t in CommunityType], org=org, list_args=args,
+                           chips=_filter_chips(filters, args, themes, org),
+                           clear_url=url_for(".index", sort=args.get("sort")))
 
 
 @bp.route("/cases/mine")

@@ -33,6 +33,14 @@ def header_box(page: Page):
     return page.locator("header").get_by_role("combobox", name="搜索案例")
 
 
+def open_header_search(page: Page):
+    """On a phone the header's search box sits behind the search button next to 菜单."""
+    button = page.locator("header").get_by_role("button", name="搜索框")
+    button.click()
+    expect(button).to_have_attribute("aria-expanded", "true")
+    expect(header_box(page)).to_be_focused()
+
+
 def assert_list_below_box(page: Page, box, listbox) -> None:
     """The list starts at or below the box's bottom edge, shares no area with it, fits the screen
     width and is on top of the page (the point in the middle of its first option is that option)."""
@@ -105,6 +113,7 @@ def test_header_suggestions_on_a_phone(live_server, page, world):
     base = live_server.url
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{base}/cases")
+    open_header_search(page)
     box = header_box(page)
     listbox = page.get_by_role("listbox", name="搜索建议")
     box.press_sequentially("邻里互助")
@@ -118,6 +127,7 @@ def test_header_suggestions_on_a_phone(live_server, page, world):
     expect(page).to_have_url(f"{base}/cases/{world['case']}")
 
     # Enter with no option chosen searches for the text, as before.
+    open_header_search(page)
     box = header_box(page)
     box.press_sequentially("邻里")
     expect(listbox).to_be_visible()
