@@ -48,8 +48,9 @@ def _sqlite_only(database):
         pytest.skip("the HTML is the same on every backend: checked on SQLite")
 
 
-def _checker() -> tuple[str, Path]:
-    """java and vnu.jar, or a skip (a failure under PORTAL_REQUIRE_VNU=1)."""
+@pytest.fixture
+def checker() -> tuple[str, Path]:
+    """java and vnu.jar, or a skip (a failure under PORTAL_REQUIRE_VNU=1), before the pages are built."""
     def missing(reason: str):
         if os.environ.get("PORTAL_REQUIRE_VNU") == "1":
             pytest.fail(f"PORTAL_REQUIRE_VNU=1 but {reason}", pytrace=False)
@@ -123,8 +124,8 @@ def _pages(app, demo_ids) -> dict[str, str]:
     return pages
 
 
-def test_every_page_is_valid_html(app, demo, tmp_path):  # noqa: F811
-    java, jar = _checker()
+def test_every_page_is_valid_html(checker, app, demo, tmp_path):  # noqa: F811
+    java, jar = checker
     pages = _pages(app, demo)
     assert len(pages) > 80  # the map really was walked
 
