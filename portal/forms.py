@@ -2,7 +2,25 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import DataRequired, Email, Length, Optional
+
+
+class _CSRFTokenField(CSRFTokenField):
+    """The hidden CSRF input, rendered without an id: a page holds many forms (log out, language,
+    follow buttons, ...) and an id must be unique in it. ``csrf_token(id="...")`` still sets one."""
+
+    def __call__(self, **kwargs):
+        kwargs.setdefault("id", False)
+        return super().__call__(**kwargs)
+
+
+class _CSRF(FlaskForm.Meta.csrf_class):
+    field_class = _CSRFTokenField
+
+
+# For every form of the app (they all derive from FlaskForm), without a base class of our own.
+FlaskForm.Meta.csrf_class = _CSRF
 
 
 class ActionForm(FlaskForm):

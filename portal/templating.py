@@ -7,7 +7,7 @@ from flask_babel import format_datetime, get_locale
 from portal import permissions
 from portal.forms import ActionForm
 from portal.orgs.models import OrgRole, OrgStatus
-from portal.text import render_markdown
+from portal.text import plain_summary, render_markdown
 
 
 def N_(message: str) -> str:
@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
     from flask_babel import gettext
 
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["meta_description"] = plain_summary
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else ""
     app.jinja_env.filters["time_range"] = time_range
     app.jinja_env.filters["org_status"] = lambda value: gettext(ORG_STATUS_LABELS.get(value, value))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import bleach
 import markdown
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "b", "i",
@@ -51,3 +51,11 @@ def render_markdown(source: str | None) -> Markup:
         return Markup("")
     html = markdown.markdown(source, extensions=["tables", "sane_lists"], output_format="html")
     return Markup(clean_html(html))
+
+
+def plain_summary(html: str, limit: int = 120) -> Markup:
+    """Plain text for a page's meta description, from the HTML of a ``{% filter %}`` block: tags
+    dropped (the text may be rendered Markdown), white space collapsed, cut to ``limit`` characters
+    with an ellipsis, and escaped again (Jinja writes a filter block's result as it is)."""
+    text = Markup(html).striptags()
+    return escape(text if len(text) <= limit else text[:limit - 1].rstrip() + "…")

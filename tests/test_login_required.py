@@ -14,7 +14,7 @@ import pytest
 
 #: endpoints an anonymous visitor may use (all methods of the endpoint)
 PUBLIC = {
-    "static", "main.index", "main.about", "main.set_language",
+    "static", "main.index", "main.about", "main.robots", "main.set_language",
     "auth.login", "auth.logout", "auth.register", "auth.reset_request", "auth.reset_password",
     "api.health", "api.search",
     "cases.index", "cases.show", "cases.download", "cases.inline_image",

@@ -1,4 +1,4 @@
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request
 from flask_login import current_user
 
 from portal.forms import ActionForm
@@ -7,11 +7,26 @@ from portal.urls import safe_next_url
 
 bp = Blueprint("main", __name__)
 
+#: What search engines leave alone: administration, log-in and account pages, personal
+#: notifications and review queues, and the JSON API (it has no documentation pages to index).
+ROBOTS_DISALLOW = ("/admin/", "/auth/", "/api/", "/notifications", "/review/")
+
 
 @bp.route("/")
 def index():
     return render_template("main/index.html", home=services.home_page_data(current_user),
                            action_form=ActionForm())
+
+
+@bp.route("/robots.txt")
+def robots():
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), "Allow: /"]
+    if any(rule.rule == "/sitemap.xml" for rule in current_app.url_map.iter_rules()):
+        lines += ["", f"Sitemap: {request.host_url}sitemap.xml"]
+    response = Response("\n".join(lines) + "\n", mimetype="text/plain")
+    response.cache_control.public = True
+    response.cache_control.max_age = 24 * 3600
+    return response
 
 
 @bp.route("/about")

@@ -26,6 +26,8 @@ class OrgForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.province.choices = province_choices(blank=str(_l("请选择")))
+        # A required <select> starts with an empty "please choose" option (HTML asks for one).
+        self.org_type.choices = [SelectChoice("", str(_l("请选择"))), *self.org_type.choices]
 
 
 def _role_choices():

@@ -143,8 +143,10 @@ class PositionForm(FlaskForm):
 
 
 class MaterialForm(FlaskForm):
-    kind = SelectField(_l("资料类型"), choices=_choices(services.MATERIAL_LABELS), validate_choice=False)
-    title = StringField(_l("资料名称"), validators=[Length(max=150)], description=_l("上传文件时可留空，使用文件名。"))
+    # Own ids: the management page also shows the agenda form, whose fields are named kind and title too.
+    kind = SelectField(_l("资料类型"), choices=_choices(services.MATERIAL_LABELS), validate_choice=False, id="material-kind")
+    title = StringField(_l("资料名称"), validators=[Length(max=150)], description=_l("上传文件时可留空，使用文件名。"),
+                        id="material-title")
     file = FileField(_l("文件"), description=_l("演示文稿和文档接受 PDF、Word、Excel、PowerPoint；照片接受 PNG、JPEG。"))
     url = StringField(_l("链接地址"), validators=[Length(max=500)], description=_l("资料类型为“链接”时填写。"))
     members_only = BooleanField(_l("仅成员可见"),
