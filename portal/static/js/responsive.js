@@ -27,7 +27,7 @@
       if (opened() === name) { setOpen(""); return; }
       setOpen(name);
       if (name === "search") {
-        var input = document.getElementById(button.getAttribute("aria-controls")).querySelector("input[type=search]");
+        var input = document.getElementById(button.getAttribute("aria-controls")).querySelector("input[name=q]");
         if (input) input.focus();
       }
     });
