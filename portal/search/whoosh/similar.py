@@ -11,6 +11,19 @@ from portal.search.whoosh.searchers import _searchers
 
 def similar(case_id: int, limit: int = 5) -> list[Hit]:
     """Published cases sharing the case's most distinctive terms (not just its themes)."""
+    try:
+        return _similar(case_id, limit)
+    except Exception:
+        # Another process's writer can merge away the segment files this searcher was reading
+        # (seen under four gunicorn workers publishing at once): reopen the index and retry once.
+        with _searchers.lock:
+            if _searchers.searcher is not None:
+                _searchers.searcher.close()
+            _searchers.searcher = None
+        return _similar(case_id, limit)
+
+
+def _similar(case_id: int, limit: int) -> list[Hit]:
     with _searchers.lock:
         searcher = _searchers.get()
         docnum = searcher.document_number(id=str(case_id))
@@ -25,4 +38,6 @@ def similar(case_id: int, limit: int = 5) -> list[Hit]:
         q = Q.Or([Q.Term(field, word, boost=weight) for word, weight in keys]
                  + [Q.Term("theme", t) for t in stored.get("theme", "").split(",") if t])
         results = searcher.search(q, limit=limit + 1, mask=Q.Term("id", str(case_id)))
-        return [document_hit(h.fields(), []) for h in results][:limit]
+        # A hit's stored fields can be None when another process's writer deleted the case
+        # while this searcher read it (seen under four gunicorn workers): skip such a hit.
+        return [document_hit(fields, []) for h in results if (fields := h.fields())][:limit]
