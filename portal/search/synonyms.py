@@ -170,4 +170,7 @@ def is_number(text: str) -> bool:
 def counter_at(text: str, index: int) -> str:
     """The counting word starting at text[index] (个, 分钟 ...), or ""."""
     rest = text[index:]
-    return next((c for c in sorted(_COUNTERS, key=len, reverse=True) if rest.startswith(c)), "")
+    return next((c for c in _COUNTERS_LONGEST_FIRST if rest.startswith(c)), "")
+
+
+_COUNTERS_LONGEST_FIRST = tuple(sorted(_COUNTERS, key=len, reverse=True))
