@@ -227,6 +227,16 @@ class CaseGenerator:
             yield self.case(i + 1, rng, orgs, case_document)
 
     def case(self, case_id: int, rng: random.Random, orgs, case_document) -> dict:
+        return case_document(self.case_object(case_id, rng, orgs))
+
+    def case_objects(self, n: int):
+        """The same n cases as :meth:`cases`, as the case-like objects (for loading a database)."""
+        meta_rng = random.Random(self.seed * 7 + 1)
+        orgs = self.orgs(6000, meta_rng)
+        for i in range(n):
+            yield self.case_object(i + 1, random.Random(f"{self.seed}-{i}"), orgs)
+
+    def case_object(self, case_id: int, rng: random.Random, orgs) -> SimpleNamespace:
         v = self.vocab
         org_name, org_type, org_province = orgs[int(len(orgs) * rng.random() ** 1.6)]
         province = org_province if rng.random() < 0.85 else _pick(rng, v.provinces, v.province_cum)
@@ -299,7 +309,7 @@ class CaseGenerator:
             community=community, community_type=community_type, year=year, published_at=start,
             session_titles=sessions,
         )
-        return case_document(case)
+        return case
 
 
 def text_of(doc: dict) -> str:
