@@ -210,7 +210,7 @@ def test_editor_panel_lists_drafts_returned_cases_and_questions(client, auth, wo
     assert "待回复的提问 1 条" in panel and "请问食堂的经费从哪里来？" in panel
     assert f'href="/cases/{world["ids"]["draft"]}/edit"' in panel
     assert f'href="/cases/{world["ids"]["returned"]}/edit"' in panel
-    assert 'href="/cases/new"' in panel and "发布案例" in panel
+    assert 'href="/cases/new"' in panel and "新建案例" in panel
     # A unit editor is no longer invited to apply for a unit.
     assert "申请注册单位" not in page and 'href="/orgs/apply"' not in page
     assert "审核队列" not in panel and "待点评（" not in panel
@@ -242,7 +242,7 @@ def test_reviewer_panel_lists_assignments_due_with_the_unit_hidden_when_blind(cl
     assert (date.today() + timedelta(days=7)).isoformat() in panel
     assert UNIT not in panel and "单位名称已隐去" in panel
     assert 'href="/review/queue"' in panel
-    assert "发布案例" not in panel and "审核队列" not in panel
+    assert "新建案例" not in panel and "审核队列" not in panel
 
 
 def test_admin_panel_counts_cases_waiting_unit_applications_and_reports(client, auth, world):

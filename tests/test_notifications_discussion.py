@@ -297,6 +297,19 @@ def test_helpful_answers_carry_a_badge_for_everyone_and_several_may_be_marked(ap
     assert "取消“有帮助”标记" in page.split(f'id="comment-{ids["answer"]}"')[1].split("</article>")[0]
 
 
+def test_the_answers_author_hears_that_it_was_marked_helpful_once(app, client, auth, world):
+    e, ids = world["emails"], world["ids"]
+    assert notes(app, e["expert"], "comment_reply") == []
+    login(auth, world, "org_editor")
+    client.post(f"/comments/{ids['answer']}/helpful", data={"helpful": "1"})
+    client.post(f"/comments/{ids['answer']}/helpful", data={"helpful": "1"})  # twice: told once
+    told = notes(app, e["expert"], "comment_reply")
+    assert [(n["text"], n["url"]) for n in told] == [
+        (f"您在《{TITLE}》下的回答被标记为有帮助的回答。", f"/cases/{ids['case']}#comment-{ids['answer']}")]
+    # The unit's own members, who marked it, are not told about their own click.
+    assert all("有帮助" not in n["text"] for n in notes(app, e["org_editor"], "comment_reply"))
+
+
 def test_only_visible_replies_can_be_marked(app, client, auth, world):
     from portal.discussion.models import Comment
     from portal.extensions import db

@@ -370,6 +370,11 @@ def set_helpful(user, comment: Comment, helpful: bool) -> Comment:
         raise ValidationError(_("该回复未公开显示，不能标记。"))
     if helpful and comment.helpful_at is None:
         comment.helpful_at, comment.helpful_by_id = utcnow(), user.id
+        # The answer's author hears of it once (taking the mark back and giving it again does
+        # tell them again: rare, and true). Same kind as a reply: it is news about their comment.
+        text = _("您在《%(title)s》下的回答被标记为有帮助的回答。", title=comment.case.title)
+        notify([comment.author], Kind.COMMENT_REPLY, text, _case_url(comment), actor=user,
+               email_subject=_("您的回答被标记为有帮助"), email_body=text + "\n\n" + _excerpt(comment.body, 200))
     elif not helpful:
         comment.helpful_at, comment.helpful_by_id = None, None
     return comment

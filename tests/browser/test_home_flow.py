@@ -1,6 +1,6 @@
 """In a real browser on a 390px-wide phone: the home page fits the screen, and a unit editor
 registers for the next sharing session with the home page's 报名 button (CSRF protection on)
-and finds 发布案例 in the personal panel, without the invitation to apply for a unit."""
+and finds 新建案例 in the personal panel, without the invitation to apply for a unit."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -50,7 +50,7 @@ def test_home_page_on_a_phone_registers_for_the_next_session(live_server, contex
     log_in(page, base, people["editor"])
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     panel = page.locator("#my-panel")
-    expect(panel.get_by_role("link", name="发布案例")).to_be_visible()
+    expect(panel.get_by_role("link", name="新建案例")).to_be_visible()
     expect(page.get_by_role("link", name="申请注册单位")).to_have_count(0)
 
     next_session = page.locator("#next-session")

@@ -14,33 +14,6 @@ document.addEventListener("click", function (event) {
   }
 });
 
-// Live Markdown preview: the server renders and cleans exactly as on the case page.
-(function () {
-  var form = document.getElementById("case-form");
-  if (!form) return;
-  var token = form.querySelector("input[name=csrf_token]");
-  document.querySelectorAll("[data-preview-for]").forEach(function (box) {
-    var source = document.getElementById(box.getAttribute("data-preview-for"));
-    var target = box.querySelector(".preview-body");
-    var timer = null;
-    function render() {
-      if (!box.open) return;
-      var body = new FormData();
-      body.append("text", source.value);
-      if (token) body.append("csrf_token", token.value);
-      fetch("/cases/preview", { method: "POST", body: body, credentials: "same-origin",
-                                headers: token ? { "X-CSRFToken": token.value } : {} })
-        .then(function (r) { return r.ok ? r.json() : { html: "" }; })
-        .then(function (data) { target.innerHTML = data.html; });
-    }
-    box.addEventListener("toggle", render);
-    source.addEventListener("input", function () {
-      clearTimeout(timer);
-      timer = setTimeout(render, 300);
-    });
-  });
-})();
-
 // Search suggestions as you type (themes, cases, units): an ARIA combobox. The list is markup
 // from the suggest_input macro, right under the input; focus stays in the input and the active
 // option is named by aria-activedescendant.
