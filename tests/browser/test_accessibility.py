@@ -1,6 +1,8 @@
 """In a real browser, on a desktop screen (1366x900) and on a phone (390x844): axe-core, the
 accessibility engine, finds nothing wrong on the pages most people see (home, the case library,
-a case, a search and a sharing session), with the demo data as content.
+a case, a search and a sharing session), with the demo data as content; and on the pages each
+signed-in role works on (a unit editor's home panel, cases and case editor, notifications and
+account; an expert's review queue; an administrator's curation queue and back office).
 
 axe-core is vendored: tests/browser/vendor/axe.min.js (see the README there). It is run in the
 page through the DevTools protocol, which the site's Content-Security-Policy does not govern.
@@ -10,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
+from tests.browser.helpers import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -52,4 +56,31 @@ def test_axe_finds_no_violations_on_the_main_pages(live_server, context, demo_ur
         for url in demo_urls:
             page.goto(f"{live_server.url}{url}")
             report += [f"{screen} {url}: {line}" for line in _violations(page)]
+    assert not report, "axe-core found:\n" + "\n".join(report)
+
+
+#: Demo accounts (portal/demo.py) and the pages each works on.
+SIGNED_IN = {
+    "unit.editor@demo.example.org": ["/", "/cases/mine", "/cases/new", "/notifications", "/notifications/preferences",
+                                     "/auth/account"],
+    "expert.zhou@demo.example.org": ["/review/queue"],
+    "admin@demo.example.org": ["/cases/queue", "/admin/"],
+}
+
+
+def test_axe_finds_no_violations_on_the_pages_signed_in_roles_work_on(live_server, context, demo_urls):
+    from portal.demo import DEMO_PASSWORD
+
+    report = []
+    for email, urls in SIGNED_IN.items():
+        page = context.new_page()
+        log_in(page, live_server.url, email, DEMO_PASSWORD)
+        for screen, size in VIEWPORTS.items():
+            page.set_viewport_size(size)
+            for url in urls:
+                response = page.goto(f"{live_server.url}{url}")
+                assert response.status == 200, f"{email} {url}: {response.status}"
+                report += [f"{screen} {email} {url}: {line}" for line in _violations(page)]
+        context.clear_cookies()
+        page.close()
     assert not report, "axe-core found:\n" + "\n".join(report)
