@@ -29,12 +29,16 @@ def create_app(test_config: dict | None = None) -> Flask:
                                 x_proto=app.config["TRUSTED_PROXIES"])
 
     app.json.ensure_ascii = False  # readable Chinese in JSON responses
+    from portal.urls import DatabaseIntConverter
+
+    app.url_map.converters["int"] = DatabaseIntConverter  # before any route is added
     _init_extensions(app)
     _register_blueprints(app)
 
-    from portal import cli, errors, search, security, templating
+    from portal import cli, edge, errors, search, security, templating
 
     errors.register_error_handlers(app)
+    edge.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)

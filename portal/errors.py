@@ -1,9 +1,10 @@
 """Domain exceptions raised by services, and the Chinese error pages / JSON errors."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 
@@ -59,10 +60,18 @@ def error_response(code: int, message: str | None = None):
     message = str(message or MESSAGES.get(code, MESSAGES[500]))
     if wants_json():
         return jsonify(error={"code": code, "message": message}), code
-    return (
-        render_template("errors/error.html", code=code, title=TITLES.get(code, TITLES[500]), message=message),
-        code,
-    )
+    title = str(TITLES.get(code, TITLES[500]))
+    try:
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+    except Exception:  # the layout needs the database (the signed-in user) or the session
+        current_app.logger.exception("error page for %s could not be rendered; sending the plain one", code)
+        return _plain_error_page(code, title, message), code
+
+
+def _plain_error_page(code: int, title: str, message: str) -> str:
+    """The error page with nothing behind it: no template, no database, no session."""
+    return (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{escape(title)}</title>'
+            f'<h1>{code} {escape(title)}</h1><p>{escape(message)}</p><p><a href="/">返回首页</a></p></html>')
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -87,4 +96,10 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return http_error(exc)
         app.logger.exception("Unhandled error on %s", request.path)
+        from portal.extensions import db
+
+        try:  # a failed statement leaves the transaction unusable for the error page's own queries
+            db.session.rollback()
+        except Exception:
+            app.logger.exception("rollback after an unhandled error failed")
         return error_response(500)

@@ -1,9 +1,12 @@
 """Form pieces shared by every feature."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import IntegerField as _WTFormsIntegerField
 from wtforms import TextAreaField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.validators import DataRequired, Email, Length, Optional
+
+from portal.urls import INT_MAX, INT_MIN
 
 
 class _CSRFTokenField(CSRFTokenField):
@@ -21,6 +24,17 @@ class _CSRF(FlaskForm.Meta.csrf_class):
 
 # For every form of the app (they all derive from FlaskForm), without a base class of our own.
 FlaskForm.Meta.csrf_class = _CSRF
+
+
+class IntegerField(_WTFormsIntegerField):
+    """WTForms' IntegerField, refusing numbers the database's INTEGER columns cannot hold (a
+    clear message next to the field instead of a database error). Every form uses this one."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not INT_MIN <= self.data <= INT_MAX:
+            self.data = None
+            raise ValueError(self.gettext("数值超出范围。"))
 
 
 class ActionForm(FlaskForm):

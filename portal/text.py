@@ -1,6 +1,8 @@
 """User-supplied Markdown to safe HTML. Every route that stores rich text renders it here."""
 from __future__ import annotations
 
+import re
+
 import bleach
 import markdown
 from markupsafe import Markup, escape
@@ -59,3 +61,23 @@ def plain_summary(html: str, limit: int = 120) -> Markup:
     with an ellipsis, and escaped again (Jinja writes a filter block's result as it is)."""
     text = Markup(html).striptags()
     return escape(text if len(text) <= limit else text[:limit - 1].rstrip() + "…")
+
+
+#: C0 control characters and DEL, except tab, line feed and carriage return: never meaningful in
+#: what people type, and PostgreSQL refuses NUL in text outright.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def has_control_characters(value) -> bool:
+    """True if ``value`` (a string, or a list/dict holding strings, as parsed JSON) holds one."""
+    if isinstance(value, str):
+        return CONTROL_CHARACTERS.search(value) is not None
+    if isinstance(value, dict):
+        return any(has_control_characters(k) or has_control_characters(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(has_control_characters(v) for v in value)
+    return False
+
+
+def strip_control_characters(value: str) -> str:
+    return CONTROL_CHARACTERS.sub("", value)

@@ -1,9 +1,37 @@
+"""Addresses: the redirect targets users may pass, and the integers a URL may carry."""
 from urllib.parse import urlsplit
+
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
+
+#: The range of the databases' INTEGER columns (PostgreSQL refuses a larger value with an error,
+#: SQLite's driver with an OverflowError): ids and numbers from a URL never go past it.
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+class DatabaseIntConverter(IntegerConverter):
+    """``<int:...>`` in routes: a number too large for an id does not match, so it is a 404."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=INT_MAX, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def query_int(value: str) -> int:
+    """``request.args.get(name, default, type=query_int)``: text that is not a number gives the
+    default, as with ``type=int``; a number out of range is a 400 with a clear message (not a
+    database error). Every integer read from a query string or form goes through this."""
+    number = int(value)  # ValueError: werkzeug returns the default
+    if not INT_MIN <= number <= INT_MAX:
+        from flask_babel import gettext
+
+        raise BadRequest(gettext("请求中的数字超出范围。"))
+    return number
 
 
 def safe_next_url(target: str | None) -> str | None:
-    """Accept only same-site relative paths as a post-login redirect target."""
-    if not target:
+    """Accept only same-site relative paths as a post-login redirect target (no control
+    characters: a CR or LF would end up in the Location header)."""
+    if not target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:

@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.forms import ActionForm
 from portal.orgs import services as org_services
 from portal.orgs.models import Organization, OrgStatus
+from portal.urls import query_int
 from portal.web import FAILED, run_action, run_form_action
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -38,7 +39,7 @@ def index():
 def users():
     query = request.args.get("q", "").strip()[:100]
     role = request.args.get("role", "")
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=query_int)
     result = services.search_users(current_user, query, role, page)
     return render_template("admin/users.html", users=result, query=query, role=role)
 
@@ -100,7 +101,7 @@ def orgs():
     status = request.args.get("status", OrgStatus.PENDING)
     if status not in {s.value for s in OrgStatus}:
         status = OrgStatus.PENDING
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=query_int)
     result = org_services.list_orgs(status=status, query=request.args.get("q", "")[:100], page=page)
     counts = dict(db.session.execute(select(Organization.status, func.count()).group_by(Organization.status)).all())
     return render_template("admin/orgs.html", orgs=result, status=status, counts=counts)
@@ -124,7 +125,7 @@ def org(org_id: int):
 
 @bp.route("/audit")
 def audit_log():
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=query_int)
     prefix = request.args.get("action", "")
     prefix = prefix if prefix in audit.FILTERS else ""
     entries = audit.recent_entries(prefix or None, page=page)

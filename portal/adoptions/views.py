@@ -11,6 +11,7 @@ from portal.adoptions.forms import AdoptionForm
 from portal.adoptions.models import AdoptionReport
 from portal.cases import page as case_page
 from portal.extensions import db
+from portal.urls import query_int
 from portal.web import FAILED, run_action, run_form_action
 
 bp = Blueprint("adoptions", __name__)
@@ -29,7 +30,7 @@ def _add_to_case_page(state):
 def report(case_id: int):
     case = services.get_published_case(case_id)
     units = services.require_eligible(current_user, case)
-    chosen = request.args.get("org", type=int) or units[0].id
+    chosen = request.args.get("org", type=query_int) or units[0].id
     existing = services.unit_report(case, chosen) if chosen in {o.id for o in units} else None
     form = AdoptionForm(obj=existing, units=units)
     if request.method == "GET":

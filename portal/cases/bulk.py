@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal.cases import services
 from portal.cases.models import Case, CaseStatus
@@ -22,6 +23,7 @@ from portal.extensions import db
 from portal.notifications import services as notifications
 from portal.orgs import creditcode
 from portal.orgs.models import Organization
+from portal.text import has_control_characters
 
 TEXT_KEYS = ("title", "summary", "background", "approach", "outcomes", "lessons", "problems",
              "province", "city", "county", "community", "community_type")
@@ -138,6 +140,9 @@ def import_lines(org: Organization | None, lines: Iterable[str], *, publish: boo
         except json.JSONDecodeError as exc:
             report.errors.append((number, f"不是有效的 JSON：{exc.msg}（第 {exc.colno} 列）"))
             continue
+        if has_control_characters(record):
+            report.errors.append((number, "含有不可见的控制字符（如 NUL），请删除后重新导入此行"))
+            continue
         try:
             with db.session.begin_nested():
                 case, created, redirected = _import_one(org, record, publish)
@@ -145,6 +150,9 @@ def import_lines(org: Organization | None, lines: Iterable[str], *, publish: boo
             label = services.FIELD_LABELS.get(getattr(exc, "field", None) or "", "")
             prefix = f"{exc.field}（{label}）：" if getattr(exc, "field", None) else ""
             report.errors.append((number, prefix + exc.message))
+            continue
+        except SQLAlchemyError as exc:  # only this line's savepoint is rolled back; the rest goes on
+            report.errors.append((number, f"数据库拒绝了此行：{type(getattr(exc, 'orig', exc)).__name__}"))
             continue
         if created:
             report.created += 1

@@ -12,6 +12,7 @@ from portal.forms import ActionForm
 from portal.orgs.models import Organization
 from portal.regions import PROVINCES
 from portal.storage import upload_dir
+from portal.urls import query_int
 from portal.web import FAILED, FilterChip, run_action, run_form_action
 
 bp = Blueprint("cases", __name__)
@@ -22,11 +23,11 @@ def _filters() -> services.CaseFilters:
     province = args.get("province", "")
     community_type = args.get("community_type", "")
     return services.CaseFilters(
-        theme=args.get("theme", type=int),
+        theme=args.get("theme", type=query_int),
         province=province if province in PROVINCES else "",
         community_type=community_type if community_type in {t.value for t in CommunityType} else "",
-        year=args.get("year", type=int),
-        org=args.get("org", type=int),
+        year=args.get("year", type=query_int),
+        org=args.get("org", type=query_int),
         featured=args.get("featured") == "1",
         sort="views" if args.get("sort") == "views" else "newest",
     )
@@ -59,7 +60,7 @@ def _filter_chips(filters: services.CaseFilters, args: dict, themes, org) -> lis
 @bp.route("/cases")
 def index():
     filters = _filters()
-    cases = services.list_published(filters, page=request.args.get("page", 1, type=int))
+    cases = services.list_published(filters, page=request.args.get("page", 1, type=query_int))
     org = db.session.get(Organization, filters.org) if filters.org else None
     if org is not None and not permissions.can_view_org(current_user, org):
         org = None  # pending and rejected units do not leak their name through the filter
@@ -240,8 +241,8 @@ def history_view(case_id: int):
     if not permissions.can_see_case_timeline(current_user, case):
         abort(404)
     revisions = history.revisions(case)
-    old_n = request.args.get("a", type=int)
-    new_n = request.args.get("b", type=int, default=0)
+    old_n = request.args.get("a", type=query_int)
+    new_n = request.args.get("b", type=query_int, default=0)
     changes = None
     if old_n is not None:
         old, new = history.get_revision(case, old_n), history.get_revision(case, new_n)
@@ -306,7 +307,7 @@ def import_word():
         return redirect(url_for("orgs.mine"))
     form = UploadForm()
     if form.validate_on_submit():
-        org = next((o for o in orgs if o.id == request.form.get("org_id", type=int)), orgs[0])
+        org = next((o for o in orgs if o.id == request.form.get("org_id", type=query_int)), orgs[0])
         upload_file = form.file.data
         try:
             case = services.import_word(current_user, org, upload_file.filename or "", upload_file.read())

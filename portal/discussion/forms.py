@@ -1,11 +1,11 @@
 """Forms of the discussion: a comment (or reply), a report, a moderator's decision."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, TextAreaField
+from wtforms import HiddenField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from portal.editor.fields import MarkdownField
-from portal.forms import required
+from portal.forms import IntegerField, required
 
 
 class CommentForm(FlaskForm):

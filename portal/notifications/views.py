@@ -12,7 +12,7 @@ from portal.notifications import (
     services,
 )
 from portal.notifications.forms import FollowForm, preferences_form
-from portal.urls import safe_next_url
+from portal.urls import query_int, safe_next_url
 from portal.web import run_action
 
 bp = Blueprint("notifications", __name__)
@@ -45,7 +45,7 @@ def notification_globals():
 @bp.route("/notifications")
 @login_required
 def index():
-    page = services.list_for(current_user, page=request.args.get("page", 1, type=int))
+    page = services.list_for(current_user, page=request.args.get("page", 1, type=query_int))
     return render_template("notifications/index.html", page=page, action_form=ActionForm(),
                            unread=services.unread_count(current_user))
 

@@ -7,6 +7,7 @@ from portal.forms import ActionForm
 from portal.orgs import services
 from portal.orgs.forms import InviteForm, OrgForm, RoleForm
 from portal.regions import PROVINCES
+from portal.urls import query_int
 from portal.web import FAILED, run_form_action
 from portal.web import run_action as _run
 
@@ -19,7 +20,7 @@ def _org_data(form: OrgForm) -> services.OrgData:
 
 @bp.route("/")
 def index():
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=query_int)
     province = request.args.get("province", "")
     query = request.args.get("q", "").strip()[:100]
     orgs = services.list_orgs(province=province if province in PROVINCES else "", query=query, page=page)

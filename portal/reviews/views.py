@@ -16,6 +16,7 @@ from portal.reviews import (
 )
 from portal.reviews.forms import DimensionForm, ExpertProfileForm, ResponseForm, expert_comment_form
 from portal.storage import upload_dir
+from portal.urls import query_int
 from portal.web import FAILED, run_action, run_form_action
 
 bp = Blueprint("reviews", __name__)
@@ -33,7 +34,7 @@ def _add_to_case_page(state):
 
 @bp.route("/experts")
 def experts():
-    theme_id = request.args.get("theme", type=int)
+    theme_id = request.args.get("theme", type=query_int)
     themes = case_services.active_themes()
     return render_template("reviews/experts.html", experts=services.list_experts(theme_id), themes=themes,
                            theme_id=theme_id, counts=services.published_comment_counts())

@@ -9,7 +9,6 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -19,7 +18,7 @@ from wtforms.validators import Length, Optional
 
 from portal.cases.forms import CheckboxList
 from portal.editor.fields import MarkdownField
-from portal.forms import required
+from portal.forms import IntegerField, required
 from portal.sessions import services
 from portal.sessions.models import AgendaKind, MaterialKind, SessionFormat, SpeakerRole
 

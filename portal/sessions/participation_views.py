@@ -10,6 +10,7 @@ from portal.extensions import db
 from portal.sessions import participation as services
 from portal.sessions.models import RegistrationStatus
 from portal.sessions.participation_forms import DeclineForm, ProposalForm
+from portal.urls import query_int
 from portal.web import FAILED, run_action, run_form_action
 
 bp = Blueprint("participation", __name__)
@@ -94,7 +95,7 @@ def propose(session_id: int):
     cases = services.proposable_cases(current_user, sharing)
     form = ProposalForm(cases=cases)
     if not form.is_submitted():  # /sessions/<id>/proposals/new?case=<case id> preselects a case
-        form.case_id.data = request.args.get("case", type=int)
+        form.case_id.data = request.args.get("case", type=query_int)
     if form.validate_on_submit():
         data = services.ProposalData(case_id=form.case_id.data, presenter=form.presenter.data, note=form.note.data)
         result = run_form_action(form, lambda: services.propose(current_user, sharing, data),

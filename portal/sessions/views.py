@@ -24,6 +24,7 @@ from portal.sessions.forms import (
 )
 from portal.sessions.models import MaterialKind, SessionStatus, SharingSession
 from portal.storage import upload_dir
+from portal.urls import query_int
 from portal.web import FAILED, form_page, run_action, run_form_action
 
 bp = Blueprint("sessions", __name__)
@@ -76,7 +77,7 @@ def _session_helpers():
 @bp.route("/sessions")
 def index():
     filters = services.SessionFilters(q=request.args.get("q", "").strip()[:100],
-                                      theme=request.args.get("theme", type=int))
+                                      theme=request.args.get("theme", type=query_int))
     return render_template("sessions/index.html", filters=filters, upcoming=services.upcoming_sessions(filters),
                            archive=services.archive_by_year(filters), themes=services.session_themes_in_use())
 
@@ -201,8 +202,8 @@ def _session_form(session: SharingSession | None = None) -> SessionForm:
             form.series_id.data = session.series_id or 0
             form.themes.data = [t.id for t in session.themes]
         else:
-            form.event_id.data = request.args.get("event", 0, type=int)
-            form.series_id.data = request.args.get("series", 0, type=int)
+            form.event_id.data = request.args.get("event", 0, type=query_int)
+            form.series_id.data = request.args.get("series", 0, type=query_int)
     return form
 
 
@@ -365,7 +366,7 @@ def move_agenda(session_id: int, item_id: int):
     session = _managed(session_id)
     item = services.get_agenda_item(session, item_id)
     direction = request.form.get("direction", "")
-    position = request.form.get("position", type=int)
+    position = request.form.get("position", type=query_int)
 
     def action():
         if direction:

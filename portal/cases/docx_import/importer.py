@@ -31,6 +31,7 @@ from portal.cases.docx_import.titles import (
     _strip_heading,
     _trim_summary,
 )
+from portal.text import strip_control_characters
 
 # --------------------------------------------------------------------------------------------
 # Entry point
@@ -175,6 +176,10 @@ def _import_document(doc, max_paragraphs: int) -> ImportedCase:
 
     for name in SECTIONS:
         setattr(case, name, sections.render(name))
+    # Word allows control characters in text runs; PostgreSQL refuses NUL, nobody means them.
+    for name in ("title", "summary", *SECTIONS):
+        if isinstance(getattr(case, name, None), str):
+            setattr(case, name, strip_control_characters(getattr(case, name)))
 
     if not (case.title or case.summary or any(getattr(case, name) for name in SECTIONS)):
         raise DocxImportError(MSG_NO_TEXT)
