@@ -61,7 +61,12 @@ def defaults(instance: Path) -> dict:
         "RATELIMIT_KEY_PREFIX": "portal",
         # If Redis is unreachable, log it and serve the request rather than fail every login.
         "RATELIMIT_SWALLOW_ERRORS": True,
-        "LOGIN_RATE_LIMIT": "5 per minute;20 per hour",
+        # Sign-in (portal.auth.throttle): wrong passwords per address (past it, only a correct
+        # password gets through), wrong passwords per account (past it, the account waits), and
+        # a ceiling on all attempts per address.
+        "LOGIN_RATE_LIMIT": "10 per minute;50 per hour",
+        "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes;20 per day",
+        "LOGIN_ADDRESS_CEILING": "60 per minute;300 per hour",
         "REGISTER_RATE_LIMIT": "5 per hour",
         "RESET_RATE_LIMIT": "5 per hour",
         # Discussion (portal.discussion): posting limit per user, edit window, moderation thresholds.

@@ -146,22 +146,59 @@ def test_forged_reset_token_is_refused(client):
 
 
 class TestRateLimits:
+    """Failed sign-ins are limited per account and per address separately (portal.auth.throttle):
+    one person guessing behind a shared address (a street office's NAT) does not lock out the
+    others there, and a guessed-at account waits whatever address the guesses come from."""
+
     @pytest.fixture
     def app_config(self):
-        return {"WTF_CSRF_ENABLED": False, "LOGIN_RATE_LIMIT": "3 per minute"}
+        return {"WTF_CSRF_ENABLED": False, "LOGIN_RATE_LIMIT": "3 per minute",
+                "LOGIN_ACCOUNT_RATE_LIMIT": "4 per minute", "LOGIN_ADDRESS_CEILING": "8 per minute"}
 
-    def test_too_many_failed_logins_get_a_chinese_429(self, client, auth, factory):
+    @staticmethod
+    def attempt(client, email, password=PASSWORD, address="10.0.0.1"):
+        return client.post("/auth/login", data={"email": email, "password": password},
+                           environ_base={"REMOTE_ADDR": address})
+
+    def test_an_address_past_its_failures_still_lets_a_correct_password_in(self, app, client, factory, caplog):
+        for email in ("a@example.org", "b@example.org", "c@example.org"):
+            factory.user(email)
+        for email in ("a@example.org", "b@example.org", "c@example.org"):
+            assert self.attempt(client, email, "wrong-password-1").status_code == 422
+        response = self.attempt(client, "a@example.org", "wrong-password-1")
+        assert response.status_code == 429
+        assert "此网络地址的登录失败次数过多" in response.get_data(as_text=True)
+        assert "login failure limit" in caplog.text
+        # A colleague behind the same address, with the right password, signs in.
+        response = self.attempt(client, "b@example.org")
+        assert response.status_code == 302 and response.headers["Location"] == "/"
+
+    def test_an_account_past_its_failures_waits_whatever_the_address(self, client, factory, caplog):
         factory.user("a@example.org")
-        for _ in range(3):
-            assert auth.login("a@example.org", "wrong-password-1").status_code == 422
-        response = auth.login("a@example.org", PASSWORD)
+        factory.user("b@example.org")
+        for n in range(4):  # from four addresses: the per-address limit is never reached
+            assert self.attempt(client, "a@example.org", "wrong-password-1", f"10.0.1.{n}").status_code == 422
+        response = self.attempt(client, "a@example.org", address="10.0.2.1")
+        assert response.status_code == 429
+        assert "该账号近期密码错误次数过多，已暂时锁定" in response.get_data(as_text=True)
+        assert "account" in caplog.text and "locked" in caplog.text
+        # Another account from the same addresses is untouched.
+        assert self.attempt(client, "b@example.org", address="10.0.1.0").status_code == 302
+
+    def test_the_ceiling_stops_an_address_even_with_correct_passwords(self, client, auth, factory):
+        factory.user("a@example.org")
+        for _ in range(8):
+            assert self.attempt(client, "a@example.org").status_code == 302
+            auth.logout()
+        response = self.attempt(client, "a@example.org")
         assert response.status_code == 429
         assert "操作过于频繁" in response.get_data(as_text=True)
+        assert self.attempt(client, "a@example.org", address="10.9.9.9").status_code == 302
 
-    def test_successful_logins_do_not_use_up_the_limit(self, client, auth, factory):
+    def test_successful_logins_do_not_use_up_the_failure_limits(self, client, auth, factory):
         factory.user("a@example.org")
         for _ in range(5):
-            assert auth.login("a@example.org").status_code == 302
+            assert self.attempt(client, "a@example.org").status_code == 302
             auth.logout()
 
 

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")
 
 
 def test_failed_logins_are_counted_across_workers(database, tmp_path):
-    config = {"WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": REDIS_URL, "LOGIN_RATE_LIMIT": "4 per minute"}
+    config = {"WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": REDIS_URL, "LOGIN_RATE_LIMIT": "4 per minute",
+              "LOGIN_ACCOUNT_RATE_LIMIT": "100 per minute"}
     worker_a = make_app(database, tmp_path / "a", **config).test_client()
     worker_b = make_app(database, tmp_path / "b", **config).test_client()
     # TEST_REDIS_URL's database is the suite's own: start from no counts (the other backend's
@@ -24,3 +25,16 @@ def test_failed_logins_are_counted_across_workers(database, tmp_path):
         assert client.post("/auth/login", data=bad).status_code == 422
     assert worker_a.post("/auth/login", data=bad).status_code == 429
     assert worker_b.post("/auth/login", data=bad).status_code == 429
+
+
+def test_failed_logins_per_account_are_counted_across_workers(database, tmp_path):
+    config = {"WTF_CSRF_ENABLED": False, "RATELIMIT_STORAGE_URI": REDIS_URL, "LOGIN_RATE_LIMIT": "100 per minute",
+              "LOGIN_ACCOUNT_RATE_LIMIT": "2 per minute"}
+    worker_a = make_app(database, tmp_path / "a", **config).test_client()
+    worker_b = make_app(database, tmp_path / "b", **config).test_client()
+    limiter.reset()
+    bad = {"email": "a@example.org", "password": "wrong-password-1"}
+    assert worker_a.post("/auth/login", data=bad, environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 422
+    assert worker_b.post("/auth/login", data=bad, environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 422
+    response = worker_a.post("/auth/login", data=bad, environ_base={"REMOTE_ADDR": "10.0.0.3"})
+    assert response.status_code == 429 and "已暂时锁定" in response.get_data(as_text=True)

@@ -1,5 +1,6 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal import permissions
@@ -14,7 +15,8 @@ from portal.auth.forms import (
     ResetRequestForm,
     ReviewerProfileForm,
 )
-from portal.errors import ValidationError
+from portal.auth.throttle import LoginThrottle
+from portal.errors import ValidationError, error_response
 from portal.extensions import db, limiter
 from portal.forms import apply_service_error
 from portal.urls import safe_next_url
@@ -23,19 +25,22 @@ from portal.web import FAILED, run_form_action
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
-def _login_failed(response) -> bool:
-    # Only failed attempts count towards the limit: a successful login redirects.
-    return request.method == "POST" and response.status_code != 302
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_CEILING"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        throttle = LoginThrottle(form.email.data, get_remote_address())
+        if (refusal := throttle.account_locked()) is not None:
+            return error_response(429, refusal)
+        address_blocked = throttle.address_blocked_for_failures()
         user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            throttle.failed()
+            if address_blocked:
+                return error_response(429, throttle.address_message())
         if user is not None:
             login_user(user, remember=form.remember.data)
             db.session.commit()
