@@ -108,13 +108,40 @@ def _detect_ooxml(data: bytes) -> str | None:
     names = {info.filename.lower() for info in infos}
     if "[content_types].xml" not in names:
         return None
-    # Macro-enabled packages (.docm/.xlsm/.pptm renamed) are not accepted.
-    if any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in names):
+    # Macro-enabled packages (.docm/.xlsm/.pptm renamed) are not accepted: recognised by what the
+    # package declares (its content types), whatever its parts are called, and by the usual name.
+    if any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in names) or _declares_macros(data, infos):
         return None
     found = {kind for part, kind in _OOXML_PARTS.items() if part in names}
     if len(found) != 1:  # none, or an ambiguous package claiming several kinds
         return None
     return found.pop()
+
+
+#: Content types of macro projects and macro-enabled main parts (e.g. application/vnd.ms-office.vbaProject,
+#: application/vnd.ms-word.document.macroEnabled.main+xml, ...ms-excel.sheet.macroEnabled...).
+_MACRO_CONTENT_TYPE = re.compile(rb"vbaproject|macroenabled|vnd\.ms-office\.activex|vnd\.ms-excel\.intl-?macrosheet",
+                                 re.IGNORECASE)
+_MAX_CONTENT_TYPES_BYTES = 1024 * 1024
+
+
+def _declares_macros(data: bytes, infos) -> bool:
+    """True when [Content_Types].xml (read with a size cap, never parsed as XML) declares a macro
+    project or a macro-enabled part, or when any part's relationships point at a vbaProject."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for info in infos:
+                name = info.filename.lower()
+                if name == "[content_types].xml" or name.endswith(".rels"):
+                    if info.file_size > _MAX_CONTENT_TYPES_BYTES:
+                        return True  # no honest package has a megabyte of declarations
+                    with archive.open(info) as part:
+                        text = part.read(_MAX_CONTENT_TYPES_BYTES + 1)
+                    if len(text) > _MAX_CONTENT_TYPES_BYTES or _MACRO_CONTENT_TYPE.search(text):
+                        return True
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, NotImplementedError, RuntimeError):
+        return True  # unreadable declarations: not a package we accept
+    return False
 
 
 # --------------------------------------------------------------------------- names
@@ -244,18 +271,37 @@ def path_for(stored_name: str, upload_dir: str | Path) -> Path:
 DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
 
 
-def send_stored(stored_name: str, upload_dir: str | Path, *, mimetype: str, inline: bool = False,
+def download_name_for(name: str | None, mimetype: str) -> str:
+    """The name a download is saved under: the user's name with the extension of the detected
+    type (a PNG uploaded as ``x.html`` downloads as ``x.png``; ``报告`` as ``报告.pdf``)."""
+    ext = next((e for e, mime, _label in KINDS.values() if mime == mimetype), None)
+    name = safe_original_name(name or DEFAULT_NAME)
+    if ext is None:
+        return name
+    stem, dot, current = name.rpartition(".")
+    if dot and stem and current.lower() in ({ext, "jpeg"} if ext == "jpg" else {ext}):
+        return name
+    if dot and stem and 0 < len(current) <= _MAX_EXT_LENGTH and " " not in current:
+        name = stem  # a wrong extension is replaced, not kept in front of the right one
+    return f"{name}.{ext}"
+
+
+def send_stored(stored_name: str, upload_dir: str | Path, *, mimetype: str, public: bool, inline: bool = False,
                 download_name: str | None = None, max_age: int = 3600):
     """The response for a stored file (404 when it is gone), as a download unless ``inline``,
-    with :data:`DOWNLOAD_HEADERS`. The caller has already checked that the user may see it."""
+    with :data:`DOWNLOAD_HEADERS`. The caller has already checked that the user may see it, and
+    says whether everyone may (``public``): only then may browsers and proxies keep a copy;
+    anything else is ``private, no-store``."""
     from flask import abort, send_file
 
     path = path_for(stored_name, upload_dir)
     if not path.exists():
         abort(404)
-    response = send_file(path, mimetype=mimetype, as_attachment=not inline, download_name=download_name,
-                         max_age=max_age)
+    response = send_file(path, mimetype=mimetype, as_attachment=not inline,
+                         download_name=download_name_for(download_name, mimetype), max_age=max_age if public else None)
     response.headers.update(DOWNLOAD_HEADERS)
+    if not public:
+        response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

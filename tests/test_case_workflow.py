@@ -754,6 +754,41 @@ def test_an_attachment_is_downloaded_under_its_chinese_name_and_never_sniffed(ap
     assert download.mimetype == "image/png"
 
 
+def test_a_drafts_files_are_never_cached_publicly_and_a_published_cases_may_be(app, client, auth, world):
+    """A draft's attachment is seen by its unit only: no shared cache may keep it."""
+    draft = service_case(app, world, "草稿附件", status="draft")
+    login(auth, world["editor"])
+    upload(client, draft, PNG, "图.png")
+    page = page_of(client.get(f"/cases/{draft}/edit"))
+    link = re.search(r'href="(/cases/\d+/attachments/\d+)"', page).group(1)
+    private = client.get(link)
+    assert private.status_code == 200
+    assert private.headers["Cache-Control"] == "private, no-store"
+    inline = client.get(f"/uploads/{case_row(app, draft)['stored'][0]}")
+    assert inline.status_code == 200 and inline.headers["Cache-Control"] == "private, no-store"
+
+    published = service_case(app, world, "已发布附件")
+    upload(client, published, PNG, "图.png")
+    auth.logout()
+    link = re.search(r'href="(/cases/\d+/attachments/\d+)"', page_of(client.get(f"/cases/{published}"))).group(1)
+    cache = client.get(link).headers["Cache-Control"]
+    assert "public" in cache and "max-age=3600" in cache
+
+
+@pytest.mark.parametrize(("name", "saved_as"), [("截图.html", "截图.png"), ("截图", "截图.png"), ("截图.PNG", "截图.PNG"),
+                                                ("a.svg", "a.png")])
+def test_a_download_is_named_with_the_extension_of_its_detected_type(app, client, auth, world, name, saved_as):
+    case_id = service_case(app, world, "改名的图片")
+    login(auth, world["editor"])
+    upload(client, case_id, PNG, name)
+    auth.logout()
+    link = re.search(r'href="(/cases/\d+/attachments/\d+)"', page_of(client.get(f"/cases/{case_id}"))).group(1)
+    from werkzeug.http import parse_options_header
+
+    _kind, options = parse_options_header(client.get(link).headers["Content-Disposition"])
+    assert options["filename"] == saved_as
+
+
 def test_an_html_file_renamed_pdf_is_refused_and_nothing_is_saved(app, client, auth, world):
     case_id = service_case(app, world, "草稿", status="draft")
     login(auth, world["editor"])

@@ -185,6 +185,43 @@ def test_macro_enabled_package_refused():
     assert detect_kind(make_ooxml("word/document.xml", **{"word/vbaProject.bin": b"\x00" * 10})) is None
 
 
+MACRO_TYPES = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+               '<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+DOCM_MAIN = ('<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+             '<Override PartName="/word/document.xml" '
+             'ContentType="application/vnd.ms-word.document.macroEnabled.main+xml"/></Types>')
+
+
+def test_macro_project_under_another_name_is_refused_by_its_declared_content_type():
+    data = make_zip({"[Content_Types].xml": MACRO_TYPES, "_rels/.rels": "<Relationships/>",
+                     "word/document.xml": "<x/>", "word/harmless.bin": b"\x00" * 10})
+    assert detect_kind(data) is None
+
+
+def test_macro_enabled_main_part_is_refused_even_without_a_macro_part():
+    data = make_zip({"[Content_Types].xml": DOCM_MAIN, "_rels/.rels": "<Relationships/>", "word/document.xml": "<x/>"})
+    assert detect_kind(data) is None
+
+
+def test_relationship_to_a_vba_project_is_refused():
+    rels = ('<Relationships><Relationship Id="rId1" Target="stuff.bin" '
+            'Type="http://schemas.microsoft.com/office/2006/relationships/vbaProject"/></Relationships>')
+    data = make_ooxml("word/document.xml", **{"word/_rels/document.xml.rels": rels})
+    assert detect_kind(data) is None
+
+
+@pytest.mark.parametrize(("name", "mime", "expected"), [
+    ("报告.pdf", "application/pdf", "报告.pdf"), ("报告.html", "application/pdf", "报告.pdf"),
+    ("报告", "application/pdf", "报告.pdf"), ("photo.jpeg", "image/jpeg", "photo.jpeg"),
+    ("photo.png", "image/jpeg", "photo.jpg"), ("第1.2版 方案", "application/pdf", "第1.2版 方案.pdf"),
+    (None, "image/png", "附件.png"),
+])
+def test_download_names_carry_the_detected_extension(name, mime, expected):
+    from portal.uploads import download_name_for
+
+    assert download_name_for(name, mime) == expected
+
+
 def test_zip_behind_a_prefix_refused():
     # A self-extracting style polyglot: zipfile would open it, but the signature is not at 0.
     assert detect_kind(b"MZ" + b"\x00" * 100 + make_docx()) is None

@@ -295,7 +295,7 @@ def inline_image(stored_name: str):
 
 def _send(attachment, inline: bool):
     return uploads.send_stored(attachment.stored_name, upload_dir(), mimetype=attachment.mime, inline=inline,
-                               download_name=attachment.original_name)
+                               download_name=attachment.original_name, public=attachment.case.is_published)
 
 
 @bp.route("/cases/import", methods=["GET", "POST"])

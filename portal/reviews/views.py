@@ -85,7 +85,7 @@ def photo(stored_name: str):
     """An expert's photo, inline, as an image only (same safe headers as case images)."""
     services.photo_by_stored_name(stored_name)
     mime = "image/png" if stored_name.endswith(".png") else "image/jpeg"
-    return uploads.send_stored(stored_name, upload_dir(), mimetype=mime, inline=True)
+    return uploads.send_stored(stored_name, upload_dir(), mimetype=mime, inline=True, public=True)
 
 
 # Expert comments --------------------------------------------------------------------------------

@@ -117,11 +117,8 @@ def material(session_id: int, material_id: int):
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     found = services.material_for_download(current_user, session, material_id)
     inline = found.file_kind in uploads.IMAGE_KINDS and request.args.get("inline") == "1"
-    response = uploads.send_stored(found.stored_name, upload_dir(), mimetype=found.mime, inline=inline,
-                                   download_name=found.original_name or found.title)
-    if found.members_only:
-        response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return uploads.send_stored(found.stored_name, upload_dir(), mimetype=found.mime, inline=inline,
+                               download_name=found.original_name or found.title, public=not found.members_only)
 
 
 # Admin: lists, events and series -----------------------------------------------------------------
