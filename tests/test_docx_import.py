@@ -479,6 +479,28 @@ def test_unreadable_message_mentions_docx():
     assert excinfo.value.message == "无法读取该文件：请上传 Word 2007 及以上版本的 .docx 文档。"
 
 
+def test_a_small_file_inflating_to_a_huge_xml_is_refused_before_parsing(monkeypatch):
+    """A few KB that inflate to more XML than any case document has: refused from the declared
+    sizes, before python-docx builds a tree of it (it is never opened)."""
+    original = save_with(lambda doc: doc.add_paragraph("内容"))
+    with zipfile.ZipFile(io.BytesIO(original)) as src:
+        files = {name: src.read(name) for name in src.namelist()}
+    body = files["word/document.xml"]
+    files["word/document.xml"] = body.replace(b"<w:body>", b"<w:body>" + b" " * (9 * 1024 * 1024), 1)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    data = out.getvalue()
+    assert len(data) < 100 * 1024
+    import docx
+
+    monkeypatch.setattr(docx, "Document", lambda *a, **k: pytest.fail("the XML was parsed"))
+    with pytest.raises(DocxImportError) as excinfo:
+        import_docx(data)
+    assert "文档的文字部分解压后体积异常" in excinfo.value.message
+
+
 def test_empty_document_has_no_text():
     with pytest.raises(DocxImportError) as excinfo:
         import_docx(save(Document()))

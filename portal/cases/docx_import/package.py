@@ -8,11 +8,13 @@ import docx
 
 from portal.cases.docx_import.common import (
     MAX_UNCOMPRESSED_BYTES,
+    MAX_XML_BYTES,
     MSG_EMPTY_FILE,
     MSG_LEGACY_DOC,
     MSG_PDF,
     MSG_TOO_BIG,
     MSG_UNREADABLE,
+    MSG_XML_TOO_BIG,
     DocxImportError,
 )
 
@@ -36,6 +38,9 @@ def _open_document(data: bytes):
         raise DocxImportError(MSG_UNREADABLE) from exc
     if sum(max(info.file_size, 0) for info in infos) > MAX_UNCOMPRESSED_BYTES:
         raise DocxImportError(MSG_TOO_BIG)
+    if sum(max(info.file_size, 0) for info in infos
+           if info.filename.lower().endswith((".xml", ".rels"))) > MAX_XML_BYTES:
+        raise DocxImportError(MSG_XML_TOO_BIG)
     names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names or not any(n.startswith("word/") for n in names):
         raise DocxImportError(MSG_UNREADABLE)
