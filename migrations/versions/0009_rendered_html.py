@@ -43,6 +43,8 @@ def upgrade():
         with op.batch_alter_table(table, schema=None) as batch_op:
             for field in fields:
                 batch_op.add_column(sa.Column(f'{field}_html', sa.Text(), nullable=True))
+    if op.get_context().as_sql:
+        return  # offline (--sql): no rows to read; pages render NULL HTML until `portal rerender-html`
     bind = op.get_bind()
     for table, (key, fields) in RENDERED.items():
         rerender_table(bind, table, key, fields)
