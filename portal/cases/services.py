@@ -188,7 +188,7 @@ def validate_case_data(data: CaseData) -> CaseData:
 
 def get_visible_case(user, case_id: int) -> Case:
     """404 for unknown ids and for cases the user may not see, so drafts do not leak."""
-    # With its stored section HTML (deferred for lists): one query instead of two on the case page.
+    # With its stored section HTML (deferred, as lists do not show it) in the same query.
     case = db.session.get(Case, case_id, options=[undefer_group("sections_html")])
     if case is None or not permissions.can_view_case(user, case):
         raise NotFound(_("未找到该案例。"))
