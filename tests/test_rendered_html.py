@@ -239,3 +239,13 @@ def test_the_migration_fills_the_html_of_existing_rows(app, world):
     assert stored_rows_out_of_date(app) == []
     assert one(app, "SELECT count(*) FROM cases WHERE background_html LIKE '%<strong>标记-cases%'") == one(
         app, "SELECT count(*) FROM cases")
+
+
+def test_templates_show_stored_markdown_only_through_the_stored_html():
+    """``|markdown`` renders on every view; every Markdown text the templates show is stored."""
+    from pathlib import Path
+
+    templates = Path(__file__).parents[1] / "portal" / "templates"
+    using = [str(path.relative_to(templates)) for path in templates.rglob("*.html")
+             if re.search(r"\|\s*markdown\b", path.read_text(encoding="utf-8"))]
+    assert using == []
