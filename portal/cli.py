@@ -79,6 +79,25 @@ def seed_if_empty_command():
     seed_demo_command.callback()
 
 
+@portal_cli.command("rerender-html")
+@click.option("--batch-size", default=500, show_default=True, help="Rows read and committed at a time.")
+def rerender_html_command(batch_size):
+    """Render the stored HTML of all user Markdown again (after the allow-list or renderer changed)."""
+    from portal.rendering import rerender_all
+
+    total = [0, 0]
+
+    def report(table, seen, changed):
+        total[0] += seen
+        total[1] += changed
+        click.echo(f"  {table:<26} {seen:>7} rows, {changed:>7} updated")
+
+    with db.engine.connect() as connection:
+        rerender_all(connection, batch_size=batch_size, after_batch=connection.commit, report=report)
+        connection.commit()
+    click.echo(f"Re-rendered {total[0]} rows; {total[1]} had changed.")
+
+
 def init_app(app: Flask) -> None:
     from portal.cases.cli import cases_cli
     from portal.notifications.cli import notifications_cli

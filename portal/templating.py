@@ -7,6 +7,7 @@ from flask_babel import format_datetime, get_locale
 from portal import permissions
 from portal.forms import ActionForm
 from portal.orgs.models import OrgRole, OrgStatus
+from portal.rendering import stored_html
 from portal.text import plain_summary, render_markdown
 
 
@@ -49,6 +50,9 @@ class _Predicates:
 def init_app(app: Flask) -> None:
     from flask_babel import gettext
 
+    # Stored user Markdown: ``{{ case|rendered('background') }}`` shows the HTML saved with it
+    # (portal.rendering). ``markdown`` renders on every call: only for text that is not stored.
+    app.jinja_env.filters["rendered"] = stored_html
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["meta_description"] = plain_summary
     app.jinja_env.filters["datetime"] = lambda value, fmt="yyyy-MM-dd HH:mm": format_datetime(value, fmt) if value else ""

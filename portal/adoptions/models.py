@@ -12,6 +12,7 @@ from portal.cases.models import Case
 from portal.extensions import db
 from portal.models_base import one_of, utcnow
 from portal.orgs.models import Organization
+from portal.rendering import html_column, stores_html
 
 
 class AdoptionKind(StrEnum):
@@ -19,6 +20,7 @@ class AdoptionKind(StrEnum):
     ADAPTED = "adapted"  # 改造后借鉴
 
 
+@stores_html("changes", "results")
 class AdoptionReport(db.Model):
     __tablename__ = "adoption_reports"
     __table_args__ = (UniqueConstraint("case_id", "org_id"), one_of("kind", AdoptionKind))
@@ -30,7 +32,9 @@ class AdoptionReport(db.Model):
     kind: Mapped[str] = mapped_column(String(10), default=AdoptionKind.ADOPTED)
     place: Mapped[str] = mapped_column(String(100), default="")  # where: community / county
     changes: Mapped[str] = mapped_column(Text, default="")       # what the unit changed
+    changes_html: Mapped[str | None] = html_column()
     results: Mapped[str] = mapped_column(Text, default="")       # results so far
+    results_html: Mapped[str | None] = html_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.extensions import db
 from portal.models_base import new_token, utcnow
+from portal.rendering import html_column, stores_html
 
 if TYPE_CHECKING:
     from portal.cases.models import Theme
@@ -71,6 +72,7 @@ class User(UserMixin, db.Model):
         return next((m for m in self.memberships if m.org_id == org_id), None)
 
 
+@stores_html("bio")
 class ReviewerProfile(db.Model):
     """Expert commentator (点评专家) details; the reviewer role is held while ``active``."""
 
@@ -81,6 +83,7 @@ class ReviewerProfile(db.Model):
     affiliation: Mapped[str] = mapped_column(String(200), default="")
     expertise: Mapped[str] = mapped_column(String(500), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
+    bio_html: Mapped[str | None] = html_column()
     photo_name: Mapped[str] = mapped_column(String(64), default="")  # stored upload name; "" = none
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

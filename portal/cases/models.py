@@ -11,6 +11,7 @@ from portal.auth.models import User
 from portal.extensions import db
 from portal.models_base import at_least, one_of, utcnow
 from portal.orgs.models import Organization
+from portal.rendering import html_column, stores_html
 from portal.timezones import utc_to_shanghai
 
 
@@ -74,6 +75,7 @@ class Tag(db.Model):
     name: Mapped[str] = mapped_column(String(30), unique=True)
 
 
+@stores_html("background", "approach", "outcomes", "lessons", "problems")
 class Case(db.Model):
     """A structured community-governance case (治理案例) published by a member unit."""
 
@@ -92,10 +94,15 @@ class Case(db.Model):
     title: Mapped[str] = mapped_column(String(120))
     summary: Mapped[str] = mapped_column(String(300), default="")
     background: Mapped[str] = mapped_column(Text, default="")
+    background_html: Mapped[str | None] = html_column(deferred_group="sections_html")
     approach: Mapped[str] = mapped_column(Text, default="")
+    approach_html: Mapped[str | None] = html_column(deferred_group="sections_html")
     outcomes: Mapped[str] = mapped_column(Text, default="")
+    outcomes_html: Mapped[str | None] = html_column(deferred_group="sections_html")
     lessons: Mapped[str] = mapped_column(Text, default="")
+    lessons_html: Mapped[str | None] = html_column(deferred_group="sections_html")
     problems: Mapped[str] = mapped_column(Text, default="")
+    problems_html: Mapped[str | None] = html_column(deferred_group="sections_html")
     province: Mapped[str] = mapped_column(String(20), default="", index=True)
     city: Mapped[str] = mapped_column(String(50), default="")
     county: Mapped[str] = mapped_column(String(50), default="")

@@ -12,6 +12,7 @@ from datetime import date
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import undefer_group
 
 from portal import permissions, storage, uploads
 from portal.admin import audit
@@ -187,7 +188,8 @@ def validate_case_data(data: CaseData) -> CaseData:
 
 def get_visible_case(user, case_id: int) -> Case:
     """404 for unknown ids and for cases the user may not see, so drafts do not leak."""
-    case = db.session.get(Case, case_id)
+    # With its stored section HTML (deferred, as lists do not show it) in the same query.
+    case = db.session.get(Case, case_id, options=[undefer_group("sections_html")])
     if case is None or not permissions.can_view_case(user, case):
         raise NotFound(_("未找到该案例。"))
     return case

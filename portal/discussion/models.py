@@ -11,6 +11,7 @@ from portal.auth.models import User
 from portal.cases.models import Case
 from portal.extensions import db
 from portal.models_base import one_of, utcnow
+from portal.rendering import html_column, stores_html
 
 
 class CommentStatus(StrEnum):
@@ -20,6 +21,7 @@ class CommentStatus(StrEnum):
     DELETED = "deleted"  # deleted by its author or a moderator; a stub stays when it has replies
 
 
+@stores_html("body")
 class Comment(db.Model):
     __tablename__ = "comments"
     __table_args__ = (one_of("status", CommentStatus),)
@@ -29,6 +31,7 @@ class Comment(db.Model):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(Text)  # Markdown source
+    body_html: Mapped[str | None] = html_column()
     status: Mapped[str] = mapped_column(String(10), default=CommentStatus.VISIBLE, index=True)
     moderation_note: Mapped[str] = mapped_column(String(300), default="")  # reason of the last moderator action
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.auth.models import User
 from portal.extensions import db
 from portal.models_base import one_of, utcnow
+from portal.rendering import html_column, stores_html
 
 
 class OrgType(StrEnum):
@@ -30,6 +31,7 @@ class OrgRole(StrEnum):
     EDITOR = "editor"
 
 
+@stores_html("introduction")
 class Organization(db.Model):
     """A member unit (成员单位)."""
 
@@ -46,6 +48,7 @@ class Organization(db.Model):
     contact_phone: Mapped[str] = mapped_column(String(30), default="")
     contact_email: Mapped[str] = mapped_column(String(254), default="")
     introduction: Mapped[str] = mapped_column(Text, default="")
+    introduction_html: Mapped[str | None] = html_column()
     status: Mapped[str] = mapped_column(String(10), default=OrgStatus.PENDING, index=True)
     review_reason: Mapped[str] = mapped_column(Text, default="")
     applicant_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

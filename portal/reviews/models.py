@@ -14,6 +14,7 @@ from portal.cases.models import Case, Theme
 from portal.extensions import db
 from portal.models_base import one_of, utcnow
 from portal.orgs.models import Organization
+from portal.rendering import html_column, stores_html
 
 if TYPE_CHECKING:
     from portal.sessions.models import SharingSession
@@ -40,6 +41,7 @@ class RubricDimension(db.Model):
     retired: Mapped[bool] = mapped_column(default=False)
 
 
+@stores_html("body")
 class ExpertComment(db.Model):
     """A reviewer's public commentary on a published case."""
 
@@ -50,6 +52,7 @@ class ExpertComment(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(Text)  # Markdown source; rendered through the bleach allow-list
+    body_html: Mapped[str | None] = html_column()
     # Conflict-of-interest declaration: has_conflict False means "no tie to the publishing unit".
     has_conflict: Mapped[bool] = mapped_column(default=False)
     conflict_note: Mapped[str] = mapped_column(String(300), default="")
@@ -82,6 +85,7 @@ class ExpertScore(db.Model):
     dimension: Mapped[RubricDimension] = relationship()
 
 
+@stores_html("body")
 class ExpertCommentRevision(db.Model):
     """The text and scores of an expert comment as they were before an edit."""
 
@@ -90,6 +94,7 @@ class ExpertCommentRevision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     comment_id: Mapped[int] = mapped_column(ForeignKey("expert_comments.id", ondelete="CASCADE"), index=True)
     body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = html_column()
     scores: Mapped[str] = mapped_column(Text, default="{}")  # JSON {dimension name: score}
     has_conflict: Mapped[bool] = mapped_column(default=False)
     conflict_note: Mapped[str] = mapped_column(String(300), default="")
@@ -98,6 +103,7 @@ class ExpertCommentRevision(db.Model):
     comment: Mapped[ExpertComment] = relationship(back_populates="revisions")
 
 
+@stores_html("body")
 class UnitResponse(db.Model):
     """The publishing unit's one public answer (回应) to an expert comment."""
 
@@ -108,6 +114,7 @@ class UnitResponse(db.Model):
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = html_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     comment: Mapped[ExpertComment] = relationship(back_populates="response")
@@ -149,6 +156,7 @@ class ReviewAssignment(db.Model):
     review: Mapped[InternalReview | None] = relationship(back_populates="assignment", cascade="all, delete-orphan")
 
 
+@stores_html("body")
 class InternalReview(db.Model):
     """An assigned reviewer's recommendation, seen by curators and the unit only."""
 
@@ -159,6 +167,7 @@ class InternalReview(db.Model):
     assignment_id: Mapped[int] = mapped_column(ForeignKey("review_assignments.id", ondelete="CASCADE"), unique=True)
     recommendation: Mapped[str] = mapped_column(String(10))
     body: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = html_column()
     reasons: Mapped[str] = mapped_column(Text, default="")  # required for "return" and "reject"
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,6 +15,7 @@ from portal.cases.models import Case, CaseStatus, Theme
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
 from portal.models_base import utcnow
+from portal.rendering import stored_html
 from portal.reviews.models import (
     ExpertComment,
     ExpertCommentRevision,
@@ -291,8 +292,8 @@ def delete_comment(actor, comment: ExpertComment, reason: str = "") -> None:
 def revisions_for(user, comment: ExpertComment) -> list[dict]:
     if not permissions.can_see_expert_comment_revisions(user, comment):
         raise PermissionDenied(_("只有作者和平台管理员可以查看点评的修改记录。"))
-    return [{"body": r.body, "scores": json.loads(r.scores or "{}"), "has_conflict": r.has_conflict,
-             "conflict_note": r.conflict_note, "created_at": r.created_at}
+    return [{"body": r.body, "body_html": stored_html(r, "body"), "scores": json.loads(r.scores or "{}"),
+             "has_conflict": r.has_conflict, "conflict_note": r.conflict_note, "created_at": r.created_at}
             for r in reversed(comment.revisions)]
 
 

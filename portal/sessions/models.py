@@ -13,6 +13,7 @@ from portal.cases.models import Case, Theme
 from portal.extensions import db
 from portal.models_base import at_least, one_of, utcnow
 from portal.orgs.models import Organization
+from portal.rendering import html_column, stores_html
 
 event_themes = Table(
     "event_themes",
@@ -37,6 +38,7 @@ session_orgs = Table(
 )
 
 
+@stores_html("description")
 class Event(db.Model):
     """An event (活动) with one or more phases (sessions)."""
 
@@ -47,12 +49,14 @@ class Event(db.Model):
     organizer: Mapped[str] = mapped_column(String(200), default="")
     co_organizers: Mapped[str] = mapped_column(String(500), default="")  # one per line
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    description_html: Mapped[str | None] = html_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     themes: Mapped[list[Theme]] = relationship(secondary=event_themes, order_by="Theme.position")
     sessions: Mapped[list[SharingSession]] = relationship(back_populates="event", order_by="SharingSession.starts_at")
 
 
+@stores_html("description")
 class Series(db.Model):
     """A numbered series of sessions (第一期, 第二期 ...)."""
 
@@ -61,6 +65,7 @@ class Series(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(150), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    description_html: Mapped[str | None] = html_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     sessions: Mapped[list[SharingSession]] = relationship(back_populates="series",
@@ -79,6 +84,7 @@ class SessionStatus(StrEnum):
     ARCHIVED = "archived"
 
 
+@stores_html("description", "minutes")
 class SharingSession(db.Model):
     """One session (阶段/场次). Times are stored as naive UTC and shown in Asia/Shanghai."""
 
@@ -101,6 +107,7 @@ class SharingSession(db.Model):
     series_number: Mapped[int | None]
     title: Mapped[str] = mapped_column(String(150))
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown
+    description_html: Mapped[str | None] = html_column()
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime]
     format: Mapped[str] = mapped_column(String(10), default=SessionFormat.ONLINE)
@@ -115,6 +122,7 @@ class SharingSession(db.Model):
     orgs_count: Mapped[int | None]
     recording_url: Mapped[str] = mapped_column(String(500), default="")
     minutes: Mapped[str] = mapped_column(Text, default="")  # minutes / summary, Markdown
+    minutes_html: Mapped[str | None] = html_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
 
