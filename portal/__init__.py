@@ -64,19 +64,14 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     from portal import sqlite
-    from portal.auth.models import User
 
     sqlite.init_app(app)
 
     @login_manager.user_loader
     def load_user(user_id: str):
-        uid, _, token = user_id.partition(":")
-        if not uid.isdigit():
-            return None
-        user = db.session.get(User, int(uid))
-        if user is None or not user.is_active or user.session_token != token:
-            return None
-        return user
+        from portal.auth.services import user_for_cookie
+
+        return user_for_cookie(user_id)
 
 
 def _register_blueprints(app: Flask) -> None:

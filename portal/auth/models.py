@@ -46,8 +46,14 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email}>"
 
     # Flask-Login -------------------------------------------------------
+    #: The secret of the sign-in (LoginSession) this request belongs to; set at sign-in and by
+    #: the user loader. Not a column.
+    login_secret = None  # str | None; no annotation, so the ORM leaves it unmapped
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        """What the session and remember-me cookies carry: user, account token (rotated when the
+        password changes) and the sign-in's own secret (its row goes at log-out)."""
+        return f"{self.id}:{self.session_token}:{self.login_secret or ''}"
 
     @property
     def is_active(self) -> bool:
@@ -70,6 +76,25 @@ class User(UserMixin, db.Model):
 
     def membership_in(self, org_id: int) -> Membership | None:
         return next((m for m in self.memberships if m.org_id == org_id), None)
+
+
+class LoginSession(db.Model):
+    """One signed-in browser. Logging out deletes its row, so a copy of its cookies (session or
+    remember-me) no longer signs anyone in; the account page lists them and ends any or all."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # sha256 of the secret in the cookie: a copy of this table signs nobody in.
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remembered: Mapped[bool] = mapped_column(default=False)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
 
 
 @stores_html("bio")

@@ -1,13 +1,17 @@
 """Accounts: registration, authentication, passwords and reset tokens."""
 from __future__ import annotations
 
+import hashlib
+import secrets
+from datetime import timedelta
+
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from portal.admin import audit
-from portal.auth.models import User
+from portal.auth.models import LoginSession, User
 from portal.errors import ValidationError
 from portal.extensions import db
 from portal.mail import send_mail
@@ -99,8 +103,97 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def _set_password(user: User, new: str) -> None:
+    """New password: a new account token and no sign-in left but the current one (if any)."""
     user.set_password(new)
     user.session_token = new_token()
+    end_other_sessions(user)
+
+
+# Sign-ins (one LoginSession per browser) ------------------------------------------------------
+
+#: How often a sign-in's "last seen" time is written: not on every request.
+LAST_SEEN_EVERY = timedelta(minutes=10)
+
+
+def _hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def start_session(user: User, *, remembered: bool, user_agent: str = "", address: str = "") -> LoginSession:
+    """Record a new sign-in and give ``user`` its secret (which get_id() puts in the cookies)."""
+    secret = secrets.token_urlsafe(24)
+    row = LoginSession(user_id=user.id, secret_hash=_hash_secret(secret), remembered=remembered,
+                       user_agent=(user_agent or "")[:200], address=(address or "")[:45])
+    db.session.add(row)
+    user.login_secret = secret
+    return row
+
+
+def user_for_cookie(cookie_id: str) -> User | None:
+    """The user a session or remember-me cookie stands for, if that sign-in still exists: the
+    user is active, the account token matches (no password change since) and its LoginSession
+    row is there (no log-out since). One query."""
+    uid, _, rest = (cookie_id or "").partition(":")
+    token, _, secret = rest.partition(":")
+    if not uid.isdigit() or not token or not secret or len(uid) > 10:
+        return None
+    found = db.session.execute(
+        select(User, LoginSession).join(LoginSession, LoginSession.user_id == User.id)
+        .where(User.id == int(uid), LoginSession.secret_hash == _hash_secret(secret))).first()
+    if found is None:
+        return None
+    user, row = found
+    if not user.is_active or not secrets.compare_digest(user.session_token, token):
+        return None
+    user.login_secret = secret
+    if utcnow() - row.last_seen_at > LAST_SEEN_EVERY:
+        row.last_seen_at = utcnow()
+        db.session.commit()
+    return user
+
+
+def _current_hash(user: User) -> str | None:
+    return _hash_secret(user.login_secret) if user.login_secret else None
+
+
+def end_session(user: User) -> None:
+    """Log-out: this browser's sign-in ends on the server; copies of its cookies are worthless."""
+    if (current := _current_hash(user)) is not None:
+        db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id,
+                                                      LoginSession.secret_hash == current))
+
+
+def end_session_by_id(user: User, session_id: int) -> None:
+    """End one of the user's own sign-ins (the account page's list); another user's is a 404."""
+    from portal.errors import NotFound
+
+    row = db.session.get(LoginSession, session_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound(_("未找到该登录记录。"))
+    db.session.delete(row)
+
+
+def end_other_sessions(user: User) -> None:
+    """Every sign-in of the user but the current one (password change, reset)."""
+    query = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if (current := _current_hash(user)) is not None:
+        query = query.where(LoginSession.secret_hash != current)
+    db.session.execute(query)
+
+
+def end_all_sessions(user: User) -> None:
+    """Log out everywhere: every sign-in ends, and the account token changes as well."""
+    db.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    user.session_token = new_token()
+    user.login_secret = None
+
+
+def sessions_of(user: User) -> list[tuple[LoginSession, bool]]:
+    """The user's sign-ins, newest use first, each with whether it is this browser."""
+    current = _current_hash(user)
+    rows = db.session.scalars(select(LoginSession).where(LoginSession.user_id == user.id)
+                              .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc()))
+    return [(row, row.secret_hash == current) for row in rows]
 
 
 def update_profile(user: User, display_name: str) -> None:
@@ -164,3 +257,18 @@ def _external_url(endpoint: str, **values) -> str:
     if base:
         return base.rstrip("/") + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)
+
+
+_BROWSERS = (("MicroMessenger", "微信"), ("DingTalk", "钉钉"), ("QQBrowser", "QQ 浏览器"), ("UCBrowser", "UC 浏览器"),
+             ("Edg", "Edge"), ("Firefox", "Firefox"), ("Chrome", "Chrome"), ("Chromium", "Chromium"),
+             ("Safari", "Safari"))
+_SYSTEMS = (("HarmonyOS", "HarmonyOS"), ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"),
+            ("Windows", "Windows"), ("Mac OS X", "macOS"), ("Linux", "Linux"))
+
+
+def describe_user_agent(user_agent: str) -> str:
+    """A short name for a browser on the account page's list, e.g. "Chrome · Windows"."""
+    ua = user_agent or ""
+    browser = next((label for key, label in _BROWSERS if key in ua), "")
+    system = next((label for key, label in _SYSTEMS if key in ua), "")
+    return " · ".join(part for part in (browser, system) if part) or _("未知浏览器")

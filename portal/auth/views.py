@@ -18,11 +18,12 @@ from portal.auth.forms import (
 from portal.auth.throttle import LoginThrottle
 from portal.errors import ValidationError, error_response
 from portal.extensions import db, limiter
-from portal.forms import apply_service_error
+from portal.forms import ActionForm, apply_service_error
 from portal.urls import safe_next_url
 from portal.web import FAILED, run_form_action
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+bp.add_app_template_filter(services.describe_user_agent, "user_agent_label")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -42,7 +43,7 @@ def login():
             if address_blocked:
                 return error_response(429, throttle.address_message())
         if user is not None:
-            login_user(user, remember=form.remember.data)
+            _sign_in(user, remember=form.remember.data)
             db.session.commit()
             flash(_("欢迎回来，%(name)s。", name=user.display_name), "success")
             return redirect(safe_next_url(request.args.get("next")) or url_for("main.index"))
@@ -50,10 +51,45 @@ def login():
     return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
+def _sign_in(user, *, remember: bool) -> None:
+    services.start_session(user, remembered=remember, user_agent=request.user_agent.string,
+                           address=get_remote_address() or "")
+    login_user(user, remember=remember)
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        services.end_session(current_user)
+        db.session.commit()
     logout_user()
     flash(_("您已退出登录。"), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/sessions/<int:session_id>/end", methods=["POST"])
+@login_required
+def end_session(session_id: int):
+    """End one sign-in from the account page's list (another browser, or this one)."""
+    current = next((row.id for row, is_current in services.sessions_of(current_user) if is_current), None)
+    services.end_session_by_id(current_user, session_id)
+    db.session.commit()
+    if session_id == current:
+        logout_user()
+        flash(_("您已退出登录。"), "info")
+        return redirect(url_for("main.index"))
+    flash(_("已让该设备退出登录。"), "success")
+    return redirect(url_for(".account") + "#sessions")
+
+
+@bp.route("/sessions/end-all", methods=["POST"])
+@login_required
+def end_all_sessions():
+    """Log out everywhere, this browser included."""
+    services.end_all_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    flash(_("已在所有设备上退出登录。"), "info")
     return redirect(url_for("main.index"))
 
 
@@ -70,8 +106,8 @@ def register():
         except ValidationError as exc:
             apply_service_error(form, exc) or flash(exc.message, "error")
         else:
+            _sign_in(user, remember=False)
             db.session.commit()
-            login_user(user)
             flash(_("注册成功，欢迎加入社区治理案例共享平台。"), "success")
             return redirect(safe_next_url(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/register.html", form=form), 422 if form.errors else 200
@@ -89,7 +125,12 @@ def account():
     reviewer_form = None
     if permissions.is_active_expert(current_user):
         reviewer_form = ReviewerProfileForm(obj=current_user.reviewer_profile, prefix="expert")
-    return render_template("auth/account.html", form=form, reviewer_form=reviewer_form)
+    return _account_page(form, reviewer_form)
+
+
+def _account_page(form, reviewer_form, status: int = 200):
+    return render_template("auth/account.html", form=form, reviewer_form=reviewer_form,
+                           sessions=services.sessions_of(current_user), action_form=ActionForm()), status
 
 
 @bp.route("/account/expert", methods=["POST"])
@@ -102,7 +143,7 @@ def expert_profile():
         db.session.commit()
         flash(_("专家资料已保存。"), "success")
         return redirect(url_for(".account"))
-    return render_template("auth/account.html", form=ProfileForm(obj=current_user), reviewer_form=form), 422
+    return _account_page(ProfileForm(obj=current_user), form, 422)
 
 
 @bp.route("/password", methods=["GET", "POST"])
