@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.editor.views import bp as editor_bp
     from portal.main.views import bp as main_bp
     from portal.notifications.views import bp as notifications_bp
+    from portal.ops.views import bp as ops_bp
     from portal.orgs.views import bp as orgs_bp
     from portal.reviews.assignment_views import bp as assignments_bp
     from portal.reviews.views import bp as reviews_bp
@@ -92,5 +93,5 @@ def _register_blueprints(app: Flask) -> None:
     from portal.sessions.views import bp as sessions_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, cases_bp, search_bp, reviews_bp, assignments_bp, discussion_bp,
-               adoptions_bp, notifications_bp, sessions_bp, participation_bp, admin_bp, api_bp, editor_bp):
+               adoptions_bp, notifications_bp, sessions_bp, participation_bp, admin_bp, api_bp, editor_bp, ops_bp):
         app.register_blueprint(bp)

@@ -1,10 +1,11 @@
 """Domain exceptions raised by services, and the Chinese error pages / JSON errors."""
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 
@@ -39,6 +40,7 @@ MESSAGES = {
     413: _l("上传的文件过大。"),
     429: _l("操作过于频繁，请稍后再试。"),
     500: _l("服务器出现意外错误，我们已记录该问题。请稍后再试。"),
+    503: _l("数据库暂时无法连接，网站暂停服务。请稍后再试，您已保存的内容不会丢失。"),
 }
 TITLES = {
     400: _l("请求无效"),
@@ -48,6 +50,7 @@ TITLES = {
     413: _l("文件过大"),
     429: _l("请求过于频繁"),
     500: _l("服务器错误"),
+    503: _l("服务暂不可用"),
 }
 
 
@@ -90,6 +93,23 @@ def register_error_handlers(app: Flask) -> None:
         # (Flask-Limiter puts the English limit text there; the Chinese message is clearer.)
         custom = exc.description if exc.description != type(exc).description and code != 429 else None
         return error_response(code, custom)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(exc):
+        """The database cannot be reached (or is locked): a clear 503, and loud in the log."""
+        from portal.extensions import db
+
+        app.logger.error("database unavailable on %s: %s", request.path, exc.orig if hasattr(exc, "orig") else exc)
+        try:
+            db.session.rollback()
+        except Exception:
+            pass
+        response, code = error_response(503)
+        if not hasattr(response, "headers"):
+            response = make_response(response, code)
+        response.headers["Retry-After"] = "30"
+        return response, code
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

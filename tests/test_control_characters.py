@@ -90,15 +90,15 @@ def test_a_jsonl_line_with_nul_is_reported_and_the_rest_imported(app, runner, un
 
 
 def test_an_error_page_renders_when_the_database_cannot_answer(app, client, auth, unit, monkeypatch):
-    """Signed in (so the layout would load the user), the database failing mid-request: a Chinese
-    500 page, not gunicorn's bare English one."""
-    from sqlalchemy.exc import OperationalError
+    """Signed in (so the layout would load the user), every query failing with an unexpected
+    error: a Chinese 500 page, not gunicorn's bare English one. (A database that cannot be
+    reached is a 503: tests/test_ops_health.py.)"""
     from sqlalchemy.orm import Session
 
     auth.login(unit["editor"])
 
     def broken(*args, **kwargs):
-        raise OperationalError("SELECT 1", {}, Exception("the database is gone"))
+        raise RuntimeError("the session is unusable")
 
     monkeypatch.setattr(Session, "execute", broken)
     monkeypatch.setattr(Session, "get", broken)

@@ -20,6 +20,9 @@ def search():
     session, sort (relevance|newest), page, per_page (<= 50)."""
     from portal.search import service
 
+    # The results come from the index alone; without a database they could list unpublished
+    # cases, and the pages around them fail: answer 503 like the rest of the site instead.
+    db.session.execute(text("SELECT 1"))
     try:
         result = service.search(**service.read_params(request.args))
     except service.QueryError as exc:
