@@ -35,7 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from portal import cli, edge, errors, search, security, templating
+    from portal import cli, edge, errors, mail, search, security, templating
 
     errors.register_error_handlers(app)
     edge.init_app(app)
@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     templating.init_app(app)
     cli.init_app(app)
     search.init_app(app)
+    mail.init_app(app)
     return app
 
 

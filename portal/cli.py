@@ -100,8 +100,10 @@ def rerender_html_command(batch_size):
 
 def init_app(app: Flask) -> None:
     from portal.cases.cli import cases_cli
+    from portal.mail.cli import mail_cli
     from portal.notifications.cli import notifications_cli
 
     app.cli.add_command(portal_cli)
     app.cli.add_command(cases_cli)
     app.cli.add_command(notifications_cli)
+    app.cli.add_command(mail_cli)

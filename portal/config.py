@@ -20,6 +20,7 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PORTAL_ENV": ("PORTAL_ENV", str),
     "PORTAL_MAIL_BACKEND": ("MAIL_BACKEND", str),
     "PORTAL_MAIL_SENDER": ("MAIL_SENDER", str),
+    "PORTAL_MAIL_DELIVERY": ("MAIL_DELIVERY", str),
     "PORTAL_SMTP_HOST": ("SMTP_HOST", str),
     "PORTAL_SMTP_PORT": ("SMTP_PORT", int),
     "PORTAL_SMTP_USER": ("SMTP_USER", str),
@@ -80,6 +81,12 @@ def defaults(instance: Path) -> dict:
         "MAIL_BACKEND": "file",
         "MAIL_SENDER": "社区治理案例共享平台 <noreply@example.org>",
         "MAIL_DIR": str(instance / "mail"),
+        # Mail goes through the outgoing_mail table (portal.mail): "thread" sends from a background
+        # thread of each process after the commit, "off" leaves it to `flask mail drain`.
+        "MAIL_DELIVERY": "thread",
+        "MAIL_POLL_SECONDS": 30,
+        "MAIL_MAX_ATTEMPTS": 8,
+        "MAIL_CLAIM_SECONDS": 600,
         "SMTP_HOST": "localhost",
         "SMTP_PORT": 25,
         "SMTP_USER": "",

@@ -162,6 +162,7 @@ def make_app(database, instance: Path, **overrides):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         # Index right after each commit, so tests see search results immediately.
         "SEARCH_SYNC": "inline",
+        "MAIL_DELIVERY": "inline",
     }
     config.update(overrides)
     app = create_app(config)

@@ -167,6 +167,7 @@ def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
+        db.session.commit()  # the reset mail is queued in this transaction
         flash(_("如果该邮箱已注册，我们已发送一封包含重置链接的邮件，请查收。"), "info")
         return redirect(url_for(".login"))
     return render_template("auth/reset_request.html", form=form), 422 if form.errors else 200

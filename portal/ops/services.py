@@ -99,9 +99,14 @@ def _disk():
 
 
 def _mail():
-    backend = current_app.config.get("MAIL_BACKEND", "file")
-    # Mail is sent right after the transaction commits; there is no queue to age yet.
-    return True, f"{backend}（提交后直接发送，无待发队列）"
+    from portal.mail.services import status
+
+    info = status()
+    limit = current_app.config.get("READY_MAIL_STALE_SECONDS", 900)
+    detail = f"{current_app.config['MAIL_BACKEND']}，待发送 {info['waiting']} 封，已放弃 {info['failed']} 封"
+    if info["oldest_seconds"] is not None and info["oldest_seconds"] > limit:
+        return False, f"{detail}；最早的已等待 {info['oldest_seconds']} 秒：请检查邮件服务器设置"
+    return True, detail
 
 
 CHECKS = (("database", _database), ("rate_limit_storage", _limiter_storage), ("search", _search),
