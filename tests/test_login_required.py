@@ -16,7 +16,7 @@ import pytest
 PUBLIC = {
     "static", "main.index", "main.about", "main.robots", "main.set_language",
     "auth.login", "auth.logout", "auth.register", "auth.reset_request", "auth.reset_password",
-    "api.health", "api.search",
+    "api.health", "api.search", "ops.healthz", "ops.readyz",
     "cases.index", "cases.show", "cases.download", "cases.inline_image",
     "search.search_page", "search.suggest",
     "orgs.index", "orgs.show",

@@ -137,6 +137,9 @@ def user_for_cookie(cookie_id: str) -> User | None:
     token, _, secret = rest.partition(":")
     if not uid.isdigit() or not token or not secret or len(uid) > 10:
         return None
+    # Only commit the "last seen" time when this query starts the request's transaction: a
+    # commit here must never carry along a view's unfinished changes.
+    may_commit = not db.session().in_transaction()
     found = db.session.execute(
         select(User, LoginSession).join(LoginSession, LoginSession.user_id == User.id)
         .where(User.id == int(uid), LoginSession.secret_hash == _hash_secret(secret))).first()
@@ -146,7 +149,7 @@ def user_for_cookie(cookie_id: str) -> User | None:
     if not user.is_active or not secrets.compare_digest(user.session_token, token):
         return None
     user.login_secret = secret
-    if utcnow() - row.last_seen_at > LAST_SEEN_EVERY:
+    if may_commit and utcnow() - row.last_seen_at > LAST_SEEN_EVERY:
         row.last_seen_at = utcnow()
         db.session.commit()
     return user
