@@ -32,6 +32,7 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PORTAL_SEARCH_BACKEND": ("SEARCH_BACKEND", str),
     "PORTAL_SEARCH_INDEX_DIR": ("SEARCH_INDEX_DIR", str),
     "PORTAL_SEARCH_SYNC": ("SEARCH_SYNC", str),
+    "PORTAL_VIEW_COUNT_FLUSH_SECONDS": ("VIEW_COUNT_FLUSH_SECONDS", int),
 }
 
 
@@ -90,6 +91,13 @@ def defaults(instance: Path) -> dict:
         "SEARCH_SYNC": "thread",
         "SEARCH_POLL_SECONDS": 5.0,
         "MAX_UPLOAD_MB": 20,
+        # Case page views (portal.cases.viewcount): written to the database in batches, every so many
+        # seconds (0: only at exit and with `flask cases flush-views`) or once so many are waiting;
+        # a visitor's repeat views of a case within the minutes are not counted.
+        "VIEW_COUNT_FLUSH_SECONDS": 30,
+        "VIEW_COUNT_FLUSH_VIEWS": 500,
+        "VIEW_COUNT_REPEAT_MINUTES": 30,
+        "VIEW_COUNT_REMEMBER": 100_000,
         "TRUSTED_PROXIES": 0,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": timezones.NAME,

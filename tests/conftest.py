@@ -162,6 +162,8 @@ def make_app(database, instance: Path, **overrides):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         # Index right after each commit, so tests see search results immediately.
         "SEARCH_SYNC": "inline",
+        # No background thread per test app: tests write view counts with viewcount.flush().
+        "VIEW_COUNT_FLUSH_SECONDS": 0,
     }
     config.update(overrides)
     app = create_app(config)
