@@ -33,6 +33,7 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PORTAL_SEARCH_INDEX_DIR": ("SEARCH_INDEX_DIR", str),
     "PORTAL_SEARCH_SYNC": ("SEARCH_SYNC", str),
     "PORTAL_VIEW_COUNT_FLUSH_SECONDS": ("VIEW_COUNT_FLUSH_SECONDS", int),
+    "PORTAL_HTTP_CACHE_MAX_AGE": ("HTTP_CACHE_MAX_AGE", int),
 }
 
 
@@ -98,6 +99,8 @@ def defaults(instance: Path) -> dict:
         "VIEW_COUNT_FLUSH_VIEWS": 500,
         "VIEW_COUNT_REPEAT_MINUTES": 30,
         "VIEW_COUNT_REMEMBER": 100_000,
+        # Seconds a browser or proxy may keep a public page shown to anonymous visitors (portal.httpcache).
+        "HTTP_CACHE_MAX_AGE": 60,
         "TRUSTED_PROXIES": 0,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": timezones.NAME,

@@ -5,7 +5,6 @@ from flask import Flask
 from flask_babel import format_datetime, get_locale
 
 from portal import permissions
-from portal.forms import ActionForm
 from portal.orgs.models import OrgRole, OrgStatus
 from portal.text import plain_summary, render_markdown
 
@@ -71,7 +70,4 @@ def init_app(app: Flask) -> None:
             "can": _Predicates(),
             "current_locale": str(get_locale()),
             "languages": app.config["LANGUAGES"],
-            # formdata=None: never read the request body here (error pages render for
-            # requests whose body was refused, e.g. 413).
-            "logout_form": ActionForm(formdata=None),
         }

@@ -39,7 +39,7 @@ def notification_globals():
             cache["follows"] = services.follow_keys(current_user)
         return (str(target_type), str(key)) in cache["follows"]
 
-    return {"notification_unread": unread, "following": following, "follow_form": FollowForm(formdata=None)}
+    return {"notification_unread": unread, "following": following}
 
 
 @bp.route("/notifications")
