@@ -53,10 +53,10 @@ for line in sys.stdin:
     n = int(line)
     out = {}
     for page in pages:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for _ in range(n):
             client.get(page)
-        out[page] = (time.perf_counter() - start) * 1000 / n
+        out[page] = ((time.perf_counter() - start) * 1000 / n, (time.process_time() - cpu) * 1000 / n)
     print(json.dumps(out), flush=True)
 """
 
@@ -95,7 +95,7 @@ def main() -> None:
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert json.loads(proc.stdout.readline())["ready"]
         procs.append(proc)
-    results: list[dict[str, list[float]]] = [{} for _ in trees]
+    results: list[dict[str, list[list[float]]]] = [{} for _ in trees]
     for _ in range(rounds):
         for n, proc in enumerate(procs):
             proc.stdin.write(f"{requests}\n")
@@ -105,16 +105,18 @@ def main() -> None:
     for proc in procs:
         proc.stdin.close()
         proc.wait()
-    print(f"{rounds} alternating rounds x {requests} requests per page; median ms per request")
-    header = "page".ljust(16) + "".join(f"tree{n}".rjust(10) for n in range(len(trees)))
-    print(header + ("  after/before" if len(trees) == 2 else ""))
-    for page in results[0]:
-        meds = [statistics.median(r[page]) for r in results]
-        line = (page if not page.startswith("/cases/") else "/cases/<id>").ljust(16)
-        line += "".join(f"{m:10.2f}" for m in meds)
-        if len(meds) == 2:
-            line += f"  {meds[1] / meds[0]:.2f}x time ({meds[0] / meds[1]:.2f}x speed)"
-        print(line)
+    print(f"{rounds} alternating rounds x {requests} requests per page; median ms per request,"
+          " wall clock and CPU time of the process (CPU is less disturbed by other load)")
+    for kind, index in (("wall", 0), ("cpu", 1)):
+        header = f"{kind:5} page".ljust(18) + "".join(f"tree{n}".rjust(10) for n in range(len(trees)))
+        print(header + ("  after/before" if len(trees) == 2 else ""))
+        for page in results[0]:
+            meds = [statistics.median(ms[index] for ms in r[page]) for r in results]
+            line = "      " + (page if not page.startswith("/cases/") else "/cases/<id>").ljust(12)
+            line += "".join(f"{m:10.2f}" for m in meds)
+            if len(meds) == 2:
+                line += f"  {meds[1] / meds[0]:.2f}x time ({meds[0] / meds[1]:.2f}x speed)"
+            print(line)
     shutil.rmtree(work, ignore_errors=True)
 
 

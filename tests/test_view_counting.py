@@ -3,6 +3,8 @@ to the database in batches; crawlers, repeat views by the same visitor and the u
 are not counted; the page view itself never writes to the database."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from sqlalchemy import event
 
@@ -158,3 +160,35 @@ def test_drafts_are_not_counted(app, client, world):
     client.post("/auth/login", data={"email": "editor@example.org", "password": PASSWORD})
     client.get(f"/cases/{world['draft']}")
     assert flush(app) == 0
+
+
+# With Redis (as in production, PORTAL_RATELIMIT_STORAGE=redis://...): every worker counts into
+# one hash and remembers repeat visitors in one place. Runs when TEST_REDIS_URL is set.
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")
+def test_workers_share_counts_and_repeat_visitors_through_redis(app, database, tmp_path):
+    import secrets
+
+    from tests.conftest import Factory, make_app
+
+    factory = Factory(app)
+    factory.user("editor@example.org")
+    case_id = factory.case(factory.org("editor@example.org"))
+    config = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": f"test-{secrets.token_hex(4)}",
+              "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], "VIEW_COUNT_FLUSH_SECONDS": 0}
+    worker_a = make_app(database, tmp_path / "a", **config)
+    worker_b = make_app(database, tmp_path / "b", **config)
+    try:
+        visit(worker_a.test_client(), case_id)
+        visit(worker_b.test_client(), case_id)  # the same visitor on the other worker: a repeat
+        visit(worker_b.test_client(), case_id, ip="203.0.113.5")
+        assert flush(worker_a) == 2  # one worker writes what both counted
+        assert flush(worker_b) == 0
+        assert views(app, case_id) == 2
+    finally:
+        for worker in (worker_a, worker_b):
+            with worker.app_context():
+                db.engine.dispose()
