@@ -32,11 +32,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from portal import cli, errors, httpcache, search, security, templating
+    from portal import cli, errors, httpcache, pagecache, search, security, templating
 
     errors.register_error_handlers(app)
     security.init_app(app)
     httpcache.init_app(app)
+    pagecache.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     search.init_app(app)

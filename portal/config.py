@@ -34,6 +34,7 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PORTAL_SEARCH_SYNC": ("SEARCH_SYNC", str),
     "PORTAL_VIEW_COUNT_FLUSH_SECONDS": ("VIEW_COUNT_FLUSH_SECONDS", int),
     "PORTAL_HTTP_CACHE_MAX_AGE": ("HTTP_CACHE_MAX_AGE", int),
+    "PORTAL_PAGE_CACHE_URL": ("PAGE_CACHE_URL", str),
 }
 
 
@@ -101,6 +102,9 @@ def defaults(instance: Path) -> dict:
         "VIEW_COUNT_REMEMBER": 100_000,
         # Seconds a browser or proxy may keep a public page shown to anonymous visitors (portal.httpcache).
         "HTTP_CACHE_MAX_AGE": 60,
+        # Whole public pages for anonymous visitors in Redis (portal.pagecache): off unless a redis:// URL.
+        "PAGE_CACHE_URL": "",
+        "PAGE_CACHE_SECONDS": 300,
         "TRUSTED_PROXIES": 0,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": timezones.NAME,

@@ -21,6 +21,8 @@ from __future__ import annotations
 from flask import Flask, Response, g, request, session
 from flask_login import current_user
 
+from portal import pagecache
+
 #: endpoints whose anonymous GET answer is the same for every anonymous visitor
 PUBLIC_PAGES = frozenset({
     "main.index", "main.about",
@@ -68,6 +70,7 @@ def apply(response: Response) -> Response:
         response.cache_control.max_age = int(current_app.config["HTTP_CACHE_MAX_AGE"])
     response.vary.add("Cookie")
     response.add_etag()
+    pagecache.store_if_cacheable(response)
     return response.make_conditional(request)
 
 
