@@ -1,11 +1,13 @@
 """Per-request time of a few anonymous pages through the Flask test client, two code trees side by side.
 
-    python bench/client_pages.py BEFORE_TREE AFTER_TREE [--rounds 7] [--requests 30]
+    python bench/client_pages.py BEFORE_TREE AFTER_TREE [--rounds 7] [--requests 30] [--page-cache redis://...]
 
 Each tree runs in a subprocess of its own (its own ``portal`` package) on a copy of one SQLite
 database with the demo data; the driver alternates rounds between them (before, after, before, ...)
 so that both see the same machine load, and prints the median ms per request and the ratio.
 No HTTP caching is exercised: every request is a plain GET without conditional headers.
+With ``--page-cache URL`` the last tree runs with the anonymous page cache in that Redis
+(portal.pagecache; a tree without it ignores the setting).
 """
 from __future__ import annotations
 
@@ -20,13 +22,14 @@ from pathlib import Path
 PAGES = ["/", "/cases", "CASE"]
 
 WORKER = r"""
-import json, sys, time, logging
+import json, os, sys, time, logging
 sys.path.insert(0, sys.argv[1])
 logging.disable(logging.WARNING)
 from portal import create_app
 app = create_app({"TESTING": False, "SECRET_KEY": "bench", "INSTANCE_DIR": sys.argv[2],
                   "SQLALCHEMY_DATABASE_URI": "sqlite:///" + sys.argv[2] + "/portal.db",
-                  "SEARCH_SYNC": "off", "SESSION_COOKIE_SECURE": False})
+                  "SEARCH_SYNC": "off", "SESSION_COOKIE_SECURE": False, "PAGE_CACHE_URL": sys.argv[5],
+                  "RATELIMIT_KEY_PREFIX": "bench-" + str(os.getpid())})
 seed = sys.argv[3] == "seed"
 if seed:
     from flask_migrate import upgrade
@@ -68,6 +71,11 @@ def main() -> None:
         i = args.index("--rounds")
         rounds = int(args[i + 1])
         del args[i:i + 2]
+    page_cache = ""
+    if "--page-cache" in args:
+        i = args.index("--page-cache")
+        page_cache = args[i + 1]
+        del args[i:i + 2]
     if "--requests" in args:
         i = args.index("--requests")
         requests = int(args[i + 1])
@@ -78,7 +86,7 @@ def main() -> None:
     seed_dir = work / "seed"
     seed_dir.mkdir()
     # The demo data through the first tree's code (same schema assumed in both trees).
-    subprocess.run([python, "-c", WORKER, trees[0], str(seed_dir), "seed", "[]"], check=False,
+    subprocess.run([python, "-c", WORKER, trees[0], str(seed_dir), "seed", "[]", ""], check=False,
                    stdout=subprocess.DEVNULL)
     procs = []
     for n, tree in enumerate(trees):
@@ -91,7 +99,8 @@ def main() -> None:
                             "'SQLALCHEMY_DATABASE_URI': 'sqlite:///' + sys.argv[2] + '/portal.db'});"
                             "ctx = app.app_context(); ctx.push(); upgrade()", tree, str(inst)],
                            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        proc = subprocess.Popen([python, "-c", WORKER, tree, str(inst), "run", json.dumps(PAGES)],
+        cache = page_cache if n == len(trees) - 1 else ""
+        proc = subprocess.Popen([python, "-c", WORKER, tree, str(inst), "run", json.dumps(PAGES), cache],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert json.loads(proc.stdout.readline())["ready"]
         procs.append(proc)

@@ -71,7 +71,9 @@ def _newstyle(translate, plural=False):
     @pass_context
     def gettext(__context, __string, **variables):
         rv = translate(__string)
-        return (Markup(rv) if __context.eval_ctx.autoescape else rv) % variables
+        rv = Markup(rv) if __context.eval_ctx.autoescape else rv
+        # "%" formatting without variables changes nothing but "%%": skip it for the common case.
+        return rv % variables if variables or "%" in rv else rv
     return gettext
 
 
