@@ -139,7 +139,9 @@ class ViewCounter:
         url = config.get("RATELIMIT_STORAGE_URI") or ""
         if url.startswith(("redis://", "rediss://")):
             self.store = _RedisStore(url, config.get("RATELIMIT_KEY_PREFIX") or "portal")
-            self.salt = config["SECRET_KEY"].encode()[:64]  # the same visitor in every worker
+            secret = config["SECRET_KEY"]
+            secret = secret if isinstance(secret, bytes) else str(secret).encode()
+            self.salt = hashlib.sha256(b"case-views\0" + secret).digest()  # the same visitor in every worker
         else:
             self.store = _MemoryStore(int(config["VIEW_COUNT_REMEMBER"]))
         self.pid = os.getpid()
@@ -151,7 +153,7 @@ class ViewCounter:
 
     def record(self, case_id: int, visitor: str) -> bool:
         self._after_fork()
-        digest = hashlib.blake2b(f"{case_id}\0{visitor}".encode(), key=self.salt[:64], digest_size=16).digest()
+        digest = hashlib.blake2b(f"{case_id}\0{visitor}".encode(), key=self.salt, digest_size=16).digest()
         try:
             waiting = self.store.add(case_id, digest, self.repeat_seconds)
         except Exception:  # e.g. Redis unreachable: a lost view must not fail the page
