@@ -7,8 +7,8 @@ language choice are answered from it: anyone with a session or a remember-me coo
 rendered for them, as without the cache.
 
 Invalidation: every entry is stamped with a *generation* number kept in Redis. Any commit that
-changed a row the public pages can show (anything but notifications, follows, digests and the
-audit log) increments it, in every process, so the next request renders afresh: a stale cache
+changed a row the public pages can show (anything but notifications, follows, digests, sign-in
+records and the audit log) increments it, in every process, so the next request renders afresh: a stale cache
 never shows an unpublished case or a hidden comment. The generation is read before rendering, so
 a page rendered from data older than a commit is stored under the older generation and never
 served. Entries also expire after ``PAGE_CACHE_SECONDS``; that bounds what the generation does not
@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 #: tables whose changes no public page shows (a change elsewhere starts a new generation)
 IGNORED_TABLES = frozenset({"audit_log", "notifications", "notification_preferences", "follows",
-                            "notification_digests", "digest_items"})
+                            "notification_digests", "digest_items",
+                            "login_sessions"})  # (on main: a signed-in browser's last-seen time)
 #: response headers kept with a page
 KEPT_HEADERS = ("Content-Type", "ETag", "Cache-Control", "Vary", "Content-Language")
 
