@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 #: tables whose changes no public page shows (a change elsewhere starts a new generation)
 IGNORED_TABLES = frozenset({"audit_log", "notifications", "notification_preferences", "follows",
                             "notification_digests", "digest_items",
-                            "login_sessions"})  # (on main: a signed-in browser's last-seen time)
+                            "login_sessions", "outgoing_mail"})  # (on main: sign-in records, the mail outbox)
 #: response headers kept with a page
 KEPT_HEADERS = ("Content-Type", "ETag", "Cache-Control", "Vary", "Content-Language")
 
