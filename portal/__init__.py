@@ -35,11 +35,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from portal import cli, edge, errors, mail, search, security, templating
+    from portal import cli, edge, errors, httpcache, mail, pagecache, search, security, templating
 
     errors.register_error_handlers(app)
     edge.init_app(app)
     security.init_app(app)
+    httpcache.init_app(app)
+    pagecache.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     search.init_app(app)

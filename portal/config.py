@@ -33,6 +33,9 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PORTAL_SEARCH_BACKEND": ("SEARCH_BACKEND", str),
     "PORTAL_SEARCH_INDEX_DIR": ("SEARCH_INDEX_DIR", str),
     "PORTAL_SEARCH_SYNC": ("SEARCH_SYNC", str),
+    "PORTAL_VIEW_COUNT_FLUSH_SECONDS": ("VIEW_COUNT_FLUSH_SECONDS", int),
+    "PORTAL_HTTP_CACHE_MAX_AGE": ("HTTP_CACHE_MAX_AGE", int),
+    "PORTAL_PAGE_CACHE_URL": ("PAGE_CACHE_URL", str),
 }
 
 
@@ -102,6 +105,18 @@ def defaults(instance: Path) -> dict:
         "SEARCH_SYNC": "thread",
         "SEARCH_POLL_SECONDS": 5.0,
         "MAX_UPLOAD_MB": 20,
+        # Case page views (portal.cases.viewcount): written to the database in batches, every so many
+        # seconds (0: only at exit and with `flask cases flush-views`) or once so many are waiting;
+        # a visitor's repeat views of a case within the minutes are not counted.
+        "VIEW_COUNT_FLUSH_SECONDS": 30,
+        "VIEW_COUNT_FLUSH_VIEWS": 500,
+        "VIEW_COUNT_REPEAT_MINUTES": 30,
+        "VIEW_COUNT_REMEMBER": 100_000,
+        # Seconds a browser or proxy may keep a public page shown to anonymous visitors (portal.httpcache).
+        "HTTP_CACHE_MAX_AGE": 60,
+        # Whole public pages for anonymous visitors in Redis (portal.pagecache): off unless a redis:// URL.
+        "PAGE_CACHE_URL": "",
+        "PAGE_CACHE_SECONDS": 300,
         "TRUSTED_PROXIES": 0,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": timezones.NAME,

@@ -41,6 +41,38 @@ class ActionForm(FlaskForm):
     """A button-only form: carries the CSRF token for POST actions."""
 
 
+class LazyForm:
+    """``LazyForm(ActionForm, formdata=None)``: the form is built when a template first uses it.
+
+    Building a FlaskForm creates the visitor's CSRF token (in the session), which makes the page
+    the visitor's own: it may not be shared by a cache (portal/httpcache.py). Pages that offer
+    forms only to some users (the case page's buttons, the discussion box) pass them lazily, so
+    an anonymous visitor's page stays public."""
+
+    __slots__ = ("_build", "_form")
+
+    def __init__(self, form_class, *args, **kwargs):
+        self._build = lambda: form_class(*args, **kwargs)
+        self._form = None
+
+    def _get(self):
+        if self._form is None:
+            self._form = self._build()
+        return self._form
+
+    def __getattr__(self, name):
+        return getattr(self._get(), name)
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __contains__(self, key):
+        return key in self._get()
+
+
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("原因"), validators=[Optional(), Length(max=1000)])
 

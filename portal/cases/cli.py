@@ -52,3 +52,11 @@ def export_command(org_name, status):
     org = _org(org_name) if org_name else None
     for record in bulk.export_records(org, status):
         click.echo(json.dumps(record, ensure_ascii=False))
+
+
+@cases_cli.command("flush-views")
+def flush_views_command():
+    """Write the case page views waiting in Redis (or in this process) to the database now."""
+    from portal.cases import viewcount
+
+    click.echo(f"{viewcount.flush()} views written.")

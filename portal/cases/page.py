@@ -27,7 +27,7 @@ from markupsafe import Markup
 from portal import permissions
 from portal.cases import services
 from portal.cases.forms import TransitionForm
-from portal.forms import ActionForm
+from portal.forms import ActionForm, LazyForm
 
 PanelBuilder = Callable[..., dict | None]
 
@@ -100,7 +100,8 @@ def render_case_page(case, forms: Mapping[str, Mapping[str, object]] | None = No
     ``forms`` (panel name -> template variable -> form) puts back the forms a refused POST
     re-renders with what was typed and why it was refused; see :func:`_panels`."""
     return render_template("cases/show.html", case=case, actions=services.allowed_actions(current_user, case),
-                           transition_form=TransitionForm(formdata=None), action_form=ActionForm(formdata=None),
+                           transition_form=LazyForm(TransitionForm, formdata=None),
+                           action_form=LazyForm(ActionForm, formdata=None),
                            hide_unit=permissions.is_unit_hidden_from(current_user, case),
                            header_actions=_header_actions(case, current_user), similar=_similar(case),
                            panels=_panels(case, current_user, forms))

@@ -11,7 +11,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import undefer_group
 
 from portal import permissions, storage, uploads
@@ -193,10 +193,6 @@ def get_visible_case(user, case_id: int) -> Case:
     if case is None or not permissions.can_view_case(user, case):
         raise NotFound(_("未找到该案例。"))
     return case
-
-
-def record_view(case: Case) -> None:
-    db.session.execute(update(Case).where(Case.id == case.id).values(view_count=Case.view_count + 1))
 
 
 # Editing ------------------------------------------------------------------------------

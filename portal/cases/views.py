@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import permissions, uploads
-from portal.cases import history, page, services
+from portal.cases import history, page, services, viewcount
 from portal.cases.forms import CaseForm, TransitionForm, UploadForm
 from portal.cases.models import Case, CommunityType
 from portal.errors import PermissionDenied, ValidationError
@@ -93,8 +93,7 @@ def queue():
 def show(case_id: int):
     case = services.get_visible_case(current_user, case_id)
     if case.is_published and not permissions.is_case_unit_member(current_user, case):
-        services.record_view(case)
-        db.session.commit()
+        viewcount.record(case.id)  # counted in memory or Redis, written in batches: no UPDATE here
     return page.render_case_page(case)
 
 

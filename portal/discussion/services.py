@@ -429,7 +429,7 @@ def threads(user, case: Case) -> list[Entry]:
 def case_panel(user, case) -> dict:
     """Template variables for the case page (the discussion)."""
     from portal.discussion.forms import CommentForm, ReportForm
-    from portal.forms import ActionForm
+    from portal.forms import ActionForm, LazyForm
 
     entries = threads(user, case)
     if not entries and not case.is_published:
@@ -440,9 +440,10 @@ def case_panel(user, case) -> dict:
         "discussion_threads": entries,
         "discussion_count": count,
         "discussion_can_post": permissions.can_comment(user, case),
-        "discussion_form": CommentForm(formdata=None),
-        "discussion_report_form": ReportForm(formdata=None),
-        "discussion_action_form": ActionForm(formdata=None),
+        # Lazy: the anonymous see no form, and their page stays cacheable (portal/httpcache.py).
+        "discussion_form": LazyForm(CommentForm, formdata=None),
+        "discussion_report_form": LazyForm(ReportForm, formdata=None),
+        "discussion_action_form": LazyForm(ActionForm, formdata=None),
         "discussion_max_chars": MAX_BODY,
         "discussion_edit_minutes": _config("COMMENT_EDIT_MINUTES"),
     }

@@ -1,7 +1,7 @@
 from flask import Blueprint, Response, current_app, redirect, render_template, request
 from flask_login import current_user
 
-from portal.forms import ActionForm
+from portal.forms import ActionForm, LazyForm
 from portal.main import services
 from portal.urls import safe_next_url
 
@@ -15,7 +15,7 @@ ROBOTS_DISALLOW = ("/admin/", "/auth/", "/api/", "/notifications", "/review/")
 @bp.route("/")
 def index():
     return render_template("main/index.html", home=services.home_page_data(current_user),
-                           action_form=ActionForm())
+                           action_form=LazyForm(ActionForm))
 
 
 @bp.route("/robots.txt")
@@ -34,9 +34,10 @@ def about():
     return render_template("main/about.html")
 
 
-@bp.route("/language/<code>", methods=["POST"])
+@bp.route("/language/<code>", methods=["GET", "POST"])
 def set_language(code: str):
-    target = safe_next_url(request.form.get("next")) or "/"
+    """The footer's language links (GET; POST from pages rendered before they were links)."""
+    target = safe_next_url(request.values.get("next")) or "/"
     response = redirect(target)
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True,

@@ -348,7 +348,7 @@ def case_comments(case: Case) -> list[ExpertComment]:
 
 def case_panel(user, case) -> dict:
     """Template variables for the case page (expert comments, scores and responses)."""
-    from portal.forms import ActionForm
+    from portal.forms import ActionForm, LazyForm
     from portal.reviews.forms import ResponseForm, expert_comment_form
 
     comments = case_comments(case)
@@ -363,7 +363,7 @@ def case_panel(user, case) -> dict:
         "expert_own_comment": own,
         "expert_response_form": ResponseForm() if any(
             permissions.can_respond_to_expert_comment(user, c) for c in comments) else None,
-        "expert_action_form": ActionForm(),
+        "expert_action_form": LazyForm(ActionForm),  # built only if a button uses it
     }
 
 

@@ -580,7 +580,7 @@ class Panel:
 
 def session_panel(user, session) -> dict:
     """Template variables for the session page (registration and proposals)."""
-    from portal.forms import ActionForm
+    from portal.forms import ActionForm, LazyForm
     from portal.sessions.participation_forms import DeclineForm
 
     sharing = session
@@ -614,5 +614,5 @@ def session_panel(user, session) -> dict:
             Registration.session_id == sharing.id, Registration.status == RegistrationStatus.WAITLISTED,
             (Registration.created_at < reg.created_at)
             | ((Registration.created_at == reg.created_at) & (Registration.id < reg.id)))) or 0)
-    return {"participation": panel, "participation_form": ActionForm(), "decline_form": DeclineForm(),
+    return {"participation": panel, "participation_form": LazyForm(ActionForm), "decline_form": LazyForm(DeclineForm),
             "registration_labels": REGISTRATION_LABELS, "proposal_labels": PROPOSAL_LABELS}
