@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from portal.search import synonyms
 from portal.search.analysis import FIELD_SEP, is_word, segment
 from portal.search.backend import IndexBatch, IndexBusy, SearchBackend, SearchRequest, register_backend
-from portal.search.documents import FACETS, MULTI_VALUED
+from portal.search.documents import FACETS, MULTI_VALUED, term_counts
 from portal.search.highlights import highlight_terms
 from portal.search.parsing import SHORT_CJK, Clause
 from portal.search.results import Hit, SearchResult, document_hit, ordered_facets, wants_partial
@@ -235,10 +235,9 @@ class MemoryBackend(SearchBackend):
         def idf(term: str) -> float:
             return math.log(1 + len(entries) / sum(1 for e in entries.values() if e.tf[term]))
 
-        # The case's most distinctive words: its own text (title twice, summary, body), not the meta.
-        doc = entry.doc
-        own = Counter(t for text in (doc.get("title", ""), doc.get("title", ""), doc.get("summary", ""), doc.get("body", ""))
-                      for t, _p, _s, _e in segment(text, search=True) if len(t) > 1)
+        # The case's most distinctive words: its own text (title twice, summary, body), not the
+        # meta, as counted when it was indexed (the document's terms).
+        own = Counter({t: n for t, n in term_counts(entry.doc.get("terms")).items() if len(t) > 1})
         keys = heapq.nlargest(12, own, key=lambda t: own[t] * idf(t))
         themes = entry.facets["theme"]
         scored = []

@@ -16,9 +16,12 @@ class _Batch(IndexBatch):
     def __init__(self, writer):
         self.writer = writer
         self.changed = False
+        self.fields = frozenset(writer.schema.names())
 
     def put(self, document: dict) -> None:
-        self.writer.update_document(**document)
+        # An index built by an older version lacks newer fields (e.g. terms): write what it has,
+        # so the outbox keeps draining into it until `search reindex` rebuilds it.
+        self.writer.update_document(**{k: v for k, v in document.items() if k in self.fields})
         self.changed = True
 
     def delete(self, doc_id: str) -> None:
