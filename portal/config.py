@@ -32,6 +32,7 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PORTAL_SEARCH_BACKEND": ("SEARCH_BACKEND", str),
     "PORTAL_SEARCH_INDEX_DIR": ("SEARCH_INDEX_DIR", str),
     "PORTAL_SEARCH_SYNC": ("SEARCH_SYNC", str),
+    "PORTAL_SEARCH_SIMILAR_CACHE": ("SEARCH_SIMILAR_CACHE", int),
 }
 
 
@@ -89,6 +90,8 @@ def defaults(instance: Path) -> dict:
         # inline: right after the commit (tests); off: only `flask search drain` / another process.
         "SEARCH_SYNC": "thread",
         "SEARCH_POLL_SECONDS": 5.0,
+        # Similar-case lists kept per process (one per case), until the index changes.
+        "SEARCH_SIMILAR_CACHE": 4096,
         "MAX_UPLOAD_MB": 20,
         "TRUSTED_PROXIES": 0,
         "BABEL_DEFAULT_LOCALE": "zh_CN",

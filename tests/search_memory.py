@@ -117,6 +117,7 @@ class MemoryBackend(SearchBackend):
         self._entries: dict[str, _Entry] = {}  # replaced whole on each change: readers need no lock
         self._write = threading.Lock()
         self._order = 0
+        self._generation = 0  # counts changes: the cache token of generation()
 
     # Writing -------------------------------------------------------------------------------
 
@@ -140,6 +141,7 @@ class MemoryBackend(SearchBackend):
                         entries.pop(doc_id, None)
                         entries[doc_id] = _entry(doc, self._order)
                 self._entries = entries
+                self._generation += 1
         finally:
             self._write.release()
 
@@ -151,6 +153,7 @@ class MemoryBackend(SearchBackend):
                 self._order += 1
                 entries[str(doc["id"])] = _entry(doc, self._order)
             self._entries = entries
+            self._generation += 1
             return len(entries)
         finally:
             self._write.release()
@@ -247,6 +250,9 @@ class MemoryBackend(SearchBackend):
                 if score:
                     scored.append((-score, e.order, e))
         return [document_hit(e.doc, []) for _s, _o, e in sorted(scored, key=lambda s: s[:2])[:limit]]
+
+    def generation(self):
+        return (id(self), self._generation)
 
     def indexed_stamps(self) -> dict[str, str | None]:
         return {doc_id: e.doc.get("stamp") for doc_id, e in self._entries.items()}

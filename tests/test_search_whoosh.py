@@ -119,3 +119,46 @@ def test_an_index_whose_schema_names_the_old_module_paths_still_works(app, clien
     case_id = make_case(app, org_id, "老索引里的新案例", "社区厨房共享午餐。")
     assert current_target(app) == target
     assert found(client, "社区厨房") == {case_id}
+
+
+def test_an_index_built_before_documents_carried_their_terms_still_works(app, client, org_id, monkeypatch):
+    """An index without the `terms` field (built before it existed): the outbox still writes to
+    it, similar cases are found by segmenting the stored text, and `search check` lists its
+    cases as stale, which `search reindex` fixes."""
+    from portal.search import service
+    from portal.search.whoosh import schema
+
+    def old_schema():
+        built = schema.build_schema()
+        built.remove("terms")
+        return built
+
+    with app.app_context():
+        base = search_index.base_dir()
+        base.mkdir(parents=True, exist_ok=True)
+        with monkeypatch.context() as patch:
+            patch.setattr(search_index, "build_schema", old_schema)
+            target = search_index.new_index_dir(base)
+        search_index.swap_current(base, target)
+        get_backend().reset_for_tests()
+        assert "terms" not in search_index.open_index().schema
+
+    text = "推行时间银行，志愿者的服务时长存入积分账户，积分可兑换助餐服务。"
+    first = make_case(app, org_id, "时间银行积分兑换", text * 2)
+    second = make_case(app, org_id, "时间银行实践", text)
+    make_case(app, org_id, "垃圾分类督导", "厨余垃圾与可回收物分拣。", themes=["数字化治理"])
+    assert found(client, "时间银行") == {first, second}
+    with app.app_context():
+        assert [h.id for h in service.similar(first)] == [second]
+        assert len(service.check().stale) == 3
+    assert runner_reindex(app)
+    with app.app_context():
+        assert "terms" in search_index.open_index().schema
+        assert service.check().consistent
+        assert [h.id for h in service.similar(first)] == [second]
+
+
+def runner_reindex(app) -> bool:
+    result = app.test_cli_runner().invoke(args=["search", "reindex", "--procs", "1"])
+    assert result.exit_code == 0, result.output
+    return True

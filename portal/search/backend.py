@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -178,6 +178,12 @@ class SearchBackend(ABC):
         """Up to ``limit`` other documents sharing the case's most distinctive words (and its
         themes), most similar first, without highlights; [] when the case is not indexed. Never
         the case itself."""
+
+    def generation(self) -> Hashable | None:
+        """A token that changes whenever the index content changes, in any process (a batch
+        committed, a rebuild swapped in); cheap to read. Results derived from the index (similar
+        cases) are cached per process under it. None (the default): unknown, nothing is cached."""
+        return None
 
     @abstractmethod
     def indexed_stamps(self) -> dict[str, str | None]:

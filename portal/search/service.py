@@ -18,8 +18,11 @@ or in the callers depends on it.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -51,6 +54,7 @@ __all__ = [
     "reset_for_tests",
     "search",
     "similar",
+    "similar_cache",
     "warm",
 ]
 
@@ -109,9 +113,69 @@ def facets(filters: Mapping[str, str] | None = None) -> dict[str, list[tuple[str
     return get_backend().facets(_filters(filters))
 
 
+class SimilarCache:
+    """Similar-case lists of this process (each gunicorn worker has its own), one per (case,
+    limit), each valid for the index generation it was computed on (backend.generation(), which
+    any process's index commit changes): after an index change an entry is recomputed on its
+    next use. At most ``size`` entries, least recently used dropped first."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[tuple[int, int], tuple[Hashable, list[Hit]]] = OrderedDict()
+        self.lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key: tuple[int, int], generation: Hashable) -> list[Hit] | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry[0] != generation:
+                self.misses += 1
+                return None
+            self.entries.move_to_end(key)
+            self.hits += 1
+            return list(entry[1])
+
+    def put(self, key: tuple[int, int], generation: Hashable, hits: list[Hit]) -> None:
+        if self.size <= 0:
+            return
+        with self.lock:
+            self.entries[key] = (generation, list(hits))
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.hits = self.misses = 0
+
+
+def similar_cache() -> SimilarCache:
+    """The current app's cache of similar-case lists in this process."""
+    app = current_app._get_current_object()
+    cache = app.extensions.get("portal_similar_cache")
+    if cache is None:
+        cache = app.extensions.setdefault("portal_similar_cache", SimilarCache(app.config["SEARCH_SIMILAR_CACHE"]))
+    return cache
+
+
 def similar(case_id: int, limit: int = 5) -> list[Hit]:
-    """Published cases sharing the case's most distinctive terms (not just its themes)."""
-    return get_backend().similar(case_id, limit)
+    """Published cases sharing the case's most distinctive terms (not just its themes), from this
+    process's cache while the index is unchanged. As indexed: a case unpublished since may still
+    be among them until the outbox reaches the index (the case page filters them out)."""
+    backend = get_backend()
+    try:
+        generation = backend.generation()  # read before computing: a later change is never hidden
+    except Exception:  # e.g. the index directory swapped while listed: just don't cache this one
+        generation = None
+    cache = similar_cache()
+    key = (case_id, limit)
+    if generation is not None and (cached := cache.get(key, generation)) is not None:
+        return cached
+    hits = backend.similar(case_id, limit)
+    if generation is not None:
+        cache.put(key, generation, hits)
+    return hits
 
 
 # Operators ---------------------------------------------------------------------------------------
@@ -160,3 +224,4 @@ def warm() -> None:
 def reset_for_tests() -> None:
     """Forget this process's searchers and cached results (the index itself stays)."""
     get_backend().reset_for_tests()
+    similar_cache().clear()

@@ -10,6 +10,7 @@ from portal.search.results import Hit, SearchResult
 from portal.search.whoosh import index as search_index
 from portal.search.whoosh import results, searchers
 from portal.search.whoosh import similar as similar_cases
+from portal.search.whoosh.schema import build_schema
 
 
 class _Batch(IndexBatch):
@@ -100,9 +101,18 @@ class WhooshBackend(SearchBackend):
     def similar(self, case_id: int, limit: int = 5) -> list[Hit]:
         return similar_cases.similar(case_id, limit)
 
+    def generation(self):
+        # The index directory (swapped by a rebuild) and its TOC generation (bumped by every
+        # writer's commit, in any process): a directory listing, no index opened.
+        path = search_index.current_dir()
+        return str(path), search_index.latest_generation(path)
+
     def indexed_stamps(self) -> dict[str, str | None]:
         with search_index.open_index().searcher() as searcher:
-            return {f["id"]: f.get("stamp") for f in searcher.all_stored_fields()}
+            # An index built before a field was added (e.g. terms) answers, but `search check`
+            # lists all its cases as stale, so that operators run `search reindex`.
+            outdated = not set(build_schema().names()) <= set(searcher.schema.names())
+            return {f["id"]: None if outdated else f.get("stamp") for f in searcher.all_stored_fields()}
 
     def warm(self) -> None:
         searchers.warm()
