@@ -209,7 +209,14 @@ class SearchBackend(ABC):
     def warm(self) -> None:
         """Prepare this process for fast searches after an index change (open the index, read
         what the first search would). Called by each process's indexer thread, off the request
-        path; cheap when nothing changed. Default: nothing to prepare."""
+        path, and before serving (portal.search.warm_up); cheap when nothing changed. Default:
+        nothing to prepare."""
+        return None
+
+    def release(self) -> None:
+        """Close what this process holds open (files, connections) but keep what it has read,
+        so that a process forked next (a gunicorn worker after ``--preload``) shares nothing that
+        must not be shared; the next call reopens them. Default: nothing held."""
         return None
 
     def reset_for_tests(self) -> None:

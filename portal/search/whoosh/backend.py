@@ -117,5 +117,8 @@ class WhooshBackend(SearchBackend):
     def warm(self) -> None:
         searchers.warm()
 
+    def release(self) -> None:
+        searchers.release()
+
     def reset_for_tests(self) -> None:
         searchers._reset_for_tests()
