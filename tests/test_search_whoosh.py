@@ -162,3 +162,74 @@ def runner_reindex(app) -> bool:
     result = app.test_cli_runner().invoke(args=["search", "reindex", "--procs", "1"])
     assert result.exit_code == 0, result.output
     return True
+
+
+# Warm-up before serving (gunicorn.conf.py) ------------------------------------------------------------
+
+def segment_caches():
+    from portal.search.whoosh.searchers import _searchers
+
+    return _searchers, dict(_searchers.facet_cache)
+
+
+def test_warm_up_loads_what_the_first_search_needs_and_releases_the_files(app, org_id):
+    from portal.search import warm_up
+    from portal.search.whoosh.schema import TEXT_FIELD
+
+    make_case(app, org_id, "社区厨房", "社区厨房共享午餐，服务老人。")
+    make_case(app, org_id, "楼道路灯", "更换社区楼道路灯，服务居民。")
+    with app.app_context():
+        get_backend().reset_for_tests()
+    app.jinja_env.cache.clear()
+
+    done = warm_up(app, release=True)
+
+    assert done["search_total"] == 2 and done["synonyms"] > 0
+    searchers, caches = segment_caches()
+    assert searchers.searcher is None  # no open index file is left to a forked worker
+    assert caches and all({"facets", ("lexicon", TEXT_FIELD), "lengths:" + TEXT_FIELD, "published"} <= set(c)
+                          for c in caches.values())
+    assert {"search/results.html", "base.html"} <= set(done["templates"])
+    compiled = {name for _loader, name in app.jinja_env.cache.keys()}
+    assert {"search/results.html", "base.html"} <= compiled
+
+    # The next search reopens the files and reuses what was read.
+    with app.app_context():
+        assert found(app.test_client(), "社区厨房")
+    searchers, after = segment_caches()
+    assert searchers.searcher is not None
+    assert all(after[key] is caches[key] for key in caches)
+
+
+def test_a_forked_worker_opens_its_own_index_files_and_keeps_the_caches(app, org_id):
+    import json
+
+    from portal.search import service, warm_up
+
+    case_id = make_case(app, org_id, "社区厨房", "社区厨房共享午餐。")
+    warm_up(app)  # without release: the parent's searcher is open at the fork
+    searchers, caches = segment_caches()
+    parent_searcher = searchers.searcher
+    assert parent_searcher is not None
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            os.close(read)
+            dropped = searchers.searcher is None
+            with app.app_context(), app.test_request_context("/search"):
+                hits = [h.id for h in service.search("社区厨房").hits]
+            _s, after = segment_caches()
+            report = {"dropped": dropped, "hits": hits, "own": searchers.searcher is not parent_searcher,
+                      "kept": all(after[key] is caches[key] for key in caches)}
+            os.write(write, json.dumps(report).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        report = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert report == {"dropped": True, "hits": [case_id], "own": True, "kept": True}
+    assert searchers.searcher is parent_searcher  # the parent's files are its own still
+    with app.app_context(), app.test_request_context("/search"):
+        assert [h.id for h in service.search("社区厨房").hits] == [case_id]
