@@ -6,7 +6,9 @@ still apply; this file only adds the warm-up hooks:
   index, dictionary, synonym tables and search templates (portal.search.warm_up), and closes
   the index files again so that no worker shares them;
 * each worker, before its first request (post_worker_init), opens its own index files and
-  reuses what the master read (without ``--preload``: loads everything itself).
+  reuses what the master read (without ``--preload``: loads everything itself), and starts its
+  search indexer thread, whose first pass (outbox drain, index refresh) would otherwise run
+  alongside the worker's first request.
 
 Another app served from this folder (a benchmark's hello-world) is left alone.
 """
@@ -30,3 +32,6 @@ def post_worker_init(worker):
         from portal.search import warm_up
 
         warm_up(app)
+        indexer = app.extensions.get("portal_indexer")
+        if indexer is not None:
+            indexer.ensure_started()
