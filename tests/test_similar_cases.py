@@ -83,6 +83,7 @@ def test_publishing_editing_and_unpublishing_change_what_the_page_shows(app, cli
         case.title = "时间银行积分兑换助老新模式（修订）"
         _db.session.commit()
     assert "时间银行积分兑换助老新模式（修订）" in page_of(client.get(f"/cases/{target}"))
+    assert calls.count(target) == 3  # the edit reached the index: computed again
 
     # Archived: gone from the box, which stays full.
     set_status(app, closest, "archive")
@@ -99,7 +100,7 @@ def test_a_case_unpublished_before_the_index_catches_up_never_appears(app, clien
     set_status(app, gone, "archive")
     with app.app_context():
         assert sync.pending_count() == 1
-        assert gone in {h.id for h in service.similar(target, 8)}  # still in the index and the cache
+        assert gone in service.similar_ids(target, 8)  # still in the index and the cache
     now = similar_ids(client, target)
     assert gone not in now and len(now) == 5
     assert calls == [target]  # from the cache, filtered

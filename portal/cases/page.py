@@ -142,16 +142,16 @@ SIMILAR_SPARE = 3
 
 
 def _similar(case) -> list:
-    """Similar published cases from the search index (cached per case until the index changes);
-    only those published right now are shown. The page still works if the index is unavailable."""
+    """Similar published cases from the search index (their ids cached per case until the index
+    changes); only those published right now are shown, with their current titles. The page
+    still works if the index is unavailable."""
     if not case.is_published:
         return []
     from portal.search import service
 
     try:
-        hits = service.similar(case.id, SIMILAR_SHOWN + SIMILAR_SPARE)
+        ids = service.similar_ids(case.id, SIMILAR_SHOWN + SIMILAR_SPARE)
     except Exception:  # an index problem must not break the case page
         current_app.logger.exception("similar cases unavailable for case %s", case.id)
         return []
-    published = services.published_ids(h.id for h in hits)
-    return [h for h in hits if h.id in published][:SIMILAR_SHOWN]
+    return services.published_links(ids)[:SIMILAR_SHOWN]

@@ -55,6 +55,7 @@ __all__ = [
     "search",
     "similar",
     "similar_cache",
+    "similar_ids",
     "warm",
 ]
 
@@ -114,32 +115,29 @@ def facets(filters: Mapping[str, str] | None = None) -> dict[str, list[tuple[str
 
 
 class SimilarCache:
-    """Similar-case lists of this process (each gunicorn worker has its own), one per (case,
+    """Similar-case ids of this process (each gunicorn worker has its own), one list per (case,
     limit), each valid for the index generation it was computed on (backend.generation(), which
-    any process's index commit changes): after an index change an entry is recomputed on its
-    next use. At most ``size`` entries, least recently used dropped first."""
+    any process's index commit changes): after an index change a list is recomputed on its next
+    use. At most ``size`` lists (a few hundred bytes each), least recently used dropped first."""
 
     def __init__(self, size: int):
         self.size = size
-        self.entries: OrderedDict[tuple[int, int], tuple[Hashable, list[Hit]]] = OrderedDict()
+        self.entries: OrderedDict[tuple[int, int], tuple[Hashable, tuple[int, ...]]] = OrderedDict()
         self.lock = threading.Lock()
-        self.hits = self.misses = 0
 
-    def get(self, key: tuple[int, int], generation: Hashable) -> list[Hit] | None:
+    def get(self, key: tuple[int, int], generation: Hashable) -> list[int] | None:
         with self.lock:
             entry = self.entries.get(key)
             if entry is None or entry[0] != generation:
-                self.misses += 1
                 return None
             self.entries.move_to_end(key)
-            self.hits += 1
             return list(entry[1])
 
-    def put(self, key: tuple[int, int], generation: Hashable, hits: list[Hit]) -> None:
+    def put(self, key: tuple[int, int], generation: Hashable, ids: list[int]) -> None:
         if self.size <= 0:
             return
         with self.lock:
-            self.entries[key] = (generation, list(hits))
+            self.entries[key] = (generation, tuple(ids))
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:
                 self.entries.popitem(last=False)
@@ -147,11 +145,10 @@ class SimilarCache:
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
-            self.hits = self.misses = 0
 
 
 def similar_cache() -> SimilarCache:
-    """The current app's cache of similar-case lists in this process."""
+    """The current app's cache of similar-case ids in this process."""
     app = current_app._get_current_object()
     cache = app.extensions.get("portal_similar_cache")
     if cache is None:
@@ -160,9 +157,15 @@ def similar_cache() -> SimilarCache:
 
 
 def similar(case_id: int, limit: int = 5) -> list[Hit]:
-    """Published cases sharing the case's most distinctive terms (not just its themes), from this
-    process's cache while the index is unchanged. As indexed: a case unpublished since may still
-    be among them until the outbox reaches the index (the case page filters them out)."""
+    """Published cases sharing the case's most distinctive terms (not just its themes), as the
+    index holds them (computed on each call; the case page uses :func:`similar_ids`)."""
+    return get_backend().similar(case_id, limit)
+
+
+def similar_ids(case_id: int, limit: int = 5) -> list[int]:
+    """The ids of :func:`similar`, most similar first, from this process's cache while the index
+    is unchanged. As indexed: a case unpublished a moment ago may still be among them until the
+    outbox reaches the index, so callers show only those published now."""
     backend = get_backend()
     try:
         generation = backend.generation()  # read before computing: a later change is never hidden
@@ -172,10 +175,10 @@ def similar(case_id: int, limit: int = 5) -> list[Hit]:
     key = (case_id, limit)
     if generation is not None and (cached := cache.get(key, generation)) is not None:
         return cached
-    hits = backend.similar(case_id, limit)
+    ids = [hit.id for hit in backend.similar(case_id, limit)]
     if generation is not None:
-        cache.put(key, generation, hits)
-    return hits
+        cache.put(key, generation, ids)
+    return ids
 
 
 # Operators ---------------------------------------------------------------------------------------
