@@ -108,7 +108,7 @@ def one_round(instance: Path, workers: int, round_no: int) -> dict:
         pending = queries[1:]
         seen: dict[str, list[float]] = {}
         while pending:
-            batch, pending = pending[:workers * 2], pending[workers * 2:]
+            batch, pending = pending[:workers], pending[workers:]  # as many at once as there are workers
             with ThreadPoolExecutor(len(batch)) as pool:
                 list(pool.map(lambda q: get(f"{base}/search?q={urllib.parse.quote(q)}"), batch))
             time.sleep(0.05)  # the access log is written after the answer
