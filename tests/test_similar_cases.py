@@ -66,6 +66,18 @@ def test_a_repeat_view_is_served_from_the_cache(app, client, library, calls):
     assert calls == [target, others[0]]  # each case its own entry
 
 
+def test_the_cache_keeps_at_most_the_configured_number_of_lists(app, client, library, calls):
+    target, others = library
+    app.config["SEARCH_SIMILAR_CACHE"] = 1
+    for case_id in (target, others[0], target, target):
+        similar_ids(client, case_id)
+    assert calls == [target, others[0], target]  # others[0] pushed the target's list out
+    app.config["SEARCH_SIMILAR_CACHE"] = 0  # none kept
+    similar_ids(client, others[1])
+    similar_ids(client, others[1])
+    assert calls[3:] == [others[1], others[1]]
+
+
 def test_publishing_editing_and_unpublishing_change_what_the_page_shows(app, client, org_id, library, calls):
     target, others = library
     before = similar_ids(client, target)

@@ -134,9 +134,10 @@ class SimilarCache:
             return list(entry[1])
 
     def put(self, key: tuple[int, int], generation: Hashable, ids: list[int]) -> None:
-        if self.size <= 0:
-            return
         with self.lock:
+            if self.size <= 0:
+                self.entries.clear()
+                return
             self.entries[key] = (generation, tuple(ids))
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:
@@ -153,6 +154,7 @@ def similar_cache() -> SimilarCache:
     cache = app.extensions.get("portal_similar_cache")
     if cache is None:
         cache = app.extensions.setdefault("portal_similar_cache", SimilarCache(app.config["SEARCH_SIMILAR_CACHE"]))
+    cache.size = app.config["SEARCH_SIMILAR_CACHE"]  # a changed setting applies from the next list
     return cache
 
 
