@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import tempfile
@@ -117,6 +118,7 @@ def main(argv=None) -> int:
     def ms(values):
         return {"median_ms": round(statistics.median(values) * 1000, 2), "mean_ms": round(statistics.fmean(values) * 1000, 2)}
 
+    shutil.rmtree(instance, ignore_errors=True)
     print(json.dumps({
         "cases": args.cases, "views": len(chosen), "build_s": round(built, 1),
         "page_first_view": ms(first), "page_repeat_view": ms(repeat),
