@@ -36,6 +36,7 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PORTAL_VIEW_COUNT_FLUSH_SECONDS": ("VIEW_COUNT_FLUSH_SECONDS", int),
     "PORTAL_HTTP_CACHE_MAX_AGE": ("HTTP_CACHE_MAX_AGE", int),
     "PORTAL_PAGE_CACHE_URL": ("PAGE_CACHE_URL", str),
+    "PORTAL_SEARCH_SIMILAR_CACHE": ("SEARCH_SIMILAR_CACHE", int),
 }
 
 
@@ -104,6 +105,8 @@ def defaults(instance: Path) -> dict:
         # inline: right after the commit (tests); off: only `flask search drain` / another process.
         "SEARCH_SYNC": "thread",
         "SEARCH_POLL_SECONDS": 5.0,
+        # Similar-case lists kept per process (one per case), until the index changes.
+        "SEARCH_SIMILAR_CACHE": 4096,
         "MAX_UPLOAD_MB": 20,
         # Case page views (portal.cases.viewcount): written to the database in batches, every so many
         # seconds (0: only at exit and with `flask cases flush-views`) or once so many are waiting;

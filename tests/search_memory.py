@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from portal.search import synonyms
 from portal.search.analysis import FIELD_SEP, is_word, segment
 from portal.search.backend import IndexBatch, IndexBusy, SearchBackend, SearchRequest, register_backend
-from portal.search.documents import FACETS, MULTI_VALUED
+from portal.search.documents import FACETS, MULTI_VALUED, term_counts
 from portal.search.highlights import highlight_terms
 from portal.search.parsing import SHORT_CJK, Clause
 from portal.search.results import Hit, SearchResult, document_hit, ordered_facets, wants_partial
@@ -117,6 +117,7 @@ class MemoryBackend(SearchBackend):
         self._entries: dict[str, _Entry] = {}  # replaced whole on each change: readers need no lock
         self._write = threading.Lock()
         self._order = 0
+        self._generation = 0  # counts changes: the cache token of generation()
 
     # Writing -------------------------------------------------------------------------------
 
@@ -140,6 +141,7 @@ class MemoryBackend(SearchBackend):
                         entries.pop(doc_id, None)
                         entries[doc_id] = _entry(doc, self._order)
                 self._entries = entries
+                self._generation += 1
         finally:
             self._write.release()
 
@@ -151,6 +153,7 @@ class MemoryBackend(SearchBackend):
                 self._order += 1
                 entries[str(doc["id"])] = _entry(doc, self._order)
             self._entries = entries
+            self._generation += 1
             return len(entries)
         finally:
             self._write.release()
@@ -235,10 +238,9 @@ class MemoryBackend(SearchBackend):
         def idf(term: str) -> float:
             return math.log(1 + len(entries) / sum(1 for e in entries.values() if e.tf[term]))
 
-        # The case's most distinctive words: its own text (title twice, summary, body), not the meta.
-        doc = entry.doc
-        own = Counter(t for text in (doc.get("title", ""), doc.get("title", ""), doc.get("summary", ""), doc.get("body", ""))
-                      for t, _p, _s, _e in segment(text, search=True) if len(t) > 1)
+        # The case's most distinctive words: its own text (title twice, summary, body), not the
+        # meta, as counted when it was indexed (the document's terms).
+        own = Counter({t: n for t, n in term_counts(entry.doc.get("terms")).items() if len(t) > 1})
         keys = heapq.nlargest(12, own, key=lambda t: own[t] * idf(t))
         themes = entry.facets["theme"]
         scored = []
@@ -248,6 +250,9 @@ class MemoryBackend(SearchBackend):
                 if score:
                     scored.append((-score, e.order, e))
         return [document_hit(e.doc, []) for _s, _o, e in sorted(scored, key=lambda s: s[:2])[:limit]]
+
+    def generation(self):
+        return (id(self), self._generation)
 
     def indexed_stamps(self) -> dict[str, str | None]:
         return {doc_id: e.doc.get("stamp") for doc_id, e in self._entries.items()}

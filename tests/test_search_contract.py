@@ -268,6 +268,29 @@ def test_similar_cases_share_distinctive_words_and_never_include_the_case(app):
         assert service.similar(404) == []
 
 
+def test_similar_cases_are_kept_until_the_index_changes(app, monkeypatch):
+    put(app, doc(1, "屋顶菜园", "居民在屋顶开辟菜园，种植蔬菜。"), doc(2, "阳台菜园", "居民在阳台开辟菜园。"))
+    with app.app_context():
+        backend = get_backend()
+        calls = []
+        original = backend.similar
+        monkeypatch.setattr(backend, "similar", lambda case_id, limit=5: calls.append(case_id) or original(case_id, limit))
+        token = backend.generation()
+        assert token is not None and backend.generation() == token  # unchanged while nothing is written
+        assert service.similar_ids(1) == [2]
+        assert service.similar_ids(1) == [2]
+        assert calls == [1]
+    put(app, doc(3, "楼顶菜园", "居民在楼顶开辟菜园，种植蔬菜。"))
+    with app.app_context():
+        assert backend.generation() != token
+        assert 3 in service.similar_ids(1)
+        assert calls == [1, 1]
+        with backend.batch() as batch:
+            batch.delete("3")
+        assert 3 not in service.similar_ids(1)
+        assert calls == [1, 1, 1]
+
+
 # The database side: outbox, check, reindex ------------------------------------------------------
 
 @pytest.fixture

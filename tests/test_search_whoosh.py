@@ -119,3 +119,117 @@ def test_an_index_whose_schema_names_the_old_module_paths_still_works(app, clien
     case_id = make_case(app, org_id, "老索引里的新案例", "社区厨房共享午餐。")
     assert current_target(app) == target
     assert found(client, "社区厨房") == {case_id}
+
+
+def test_an_index_built_before_documents_carried_their_terms_still_works(app, client, org_id, monkeypatch):
+    """An index without the `terms` field (built before it existed): the outbox still writes to
+    it, similar cases are found by segmenting the stored text, and `search check` lists its
+    cases as stale, which `search reindex` fixes."""
+    from portal.search import service
+    from portal.search.whoosh import schema
+
+    def old_schema():
+        built = schema.build_schema()
+        built.remove("terms")
+        return built
+
+    with app.app_context():
+        base = search_index.base_dir()
+        base.mkdir(parents=True, exist_ok=True)
+        with monkeypatch.context() as patch:
+            patch.setattr(search_index, "build_schema", old_schema)
+            target = search_index.new_index_dir(base)
+        search_index.swap_current(base, target)
+        get_backend().reset_for_tests()
+        assert "terms" not in search_index.open_index().schema
+
+    text = "推行时间银行，志愿者的服务时长存入积分账户，积分可兑换助餐服务。"
+    first = make_case(app, org_id, "时间银行积分兑换", text * 2)
+    second = make_case(app, org_id, "时间银行实践", text)
+    make_case(app, org_id, "垃圾分类督导", "厨余垃圾与可回收物分拣。", themes=["数字化治理"])
+    assert found(client, "时间银行") == {first, second}
+    with app.app_context():
+        assert [h.id for h in service.similar(first)] == [second]
+        assert len(service.check().stale) == 3
+    assert runner_reindex(app)
+    with app.app_context():
+        assert "terms" in search_index.open_index().schema
+        assert service.check().consistent
+        assert [h.id for h in service.similar(first)] == [second]
+
+
+def runner_reindex(app) -> bool:
+    result = app.test_cli_runner().invoke(args=["search", "reindex", "--procs", "1"])
+    assert result.exit_code == 0, result.output
+    return True
+
+
+# Warm-up before serving (gunicorn.conf.py) ------------------------------------------------------------
+
+def segment_caches():
+    from portal.search.whoosh.searchers import _searchers
+
+    return _searchers, dict(_searchers.facet_cache)
+
+
+def test_warm_up_loads_what_the_first_search_needs_and_releases_the_files(app, org_id):
+    from portal.search import warm_up
+    from portal.search.whoosh.schema import TEXT_FIELD
+
+    make_case(app, org_id, "社区厨房", "社区厨房共享午餐，服务老人。")
+    make_case(app, org_id, "楼道路灯", "更换社区楼道路灯，服务居民。")
+    with app.app_context():
+        get_backend().reset_for_tests()
+    app.jinja_env.cache.clear()
+
+    done = warm_up(app, release=True)
+
+    assert done["search_total"] == 0 and done["sessions_total"] == 0 and done["synonyms"] > 0
+    searchers, caches = segment_caches()
+    assert searchers.searcher is None  # no open index file is left to a forked worker
+    assert caches and all({"facets", ("lexicon", TEXT_FIELD), "lengths:" + TEXT_FIELD, "published"} <= set(c)
+                          for c in caches.values())
+    assert {"search/results.html", "base.html"} <= set(done["templates"])
+    compiled = {name for _loader, name in app.jinja_env.cache.keys()}
+    assert {"search/results.html", "base.html"} <= compiled
+
+    # The next search reopens the files and reuses what was read.
+    with app.app_context():
+        assert found(app.test_client(), "社区厨房")
+    searchers, after = segment_caches()
+    assert searchers.searcher is not None
+    assert all(after[key] is caches[key] for key in caches)
+
+
+def test_a_forked_worker_opens_its_own_index_files_and_keeps_the_caches(app, org_id):
+    import json
+
+    from portal.search import service, warm_up
+
+    case_id = make_case(app, org_id, "社区厨房", "社区厨房共享午餐。")
+    warm_up(app)  # without release: the parent's searcher is open at the fork
+    searchers, caches = segment_caches()
+    parent_searcher = searchers.searcher
+    assert parent_searcher is not None
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker
+        try:
+            os.close(read)
+            dropped = searchers.searcher is None
+            with app.app_context(), app.test_request_context("/search"):
+                hits = [h.id for h in service.search("社区厨房").hits]
+            _s, after = segment_caches()
+            report = {"dropped": dropped, "hits": hits, "own": searchers.searcher is not parent_searcher,
+                      "kept": all(after[key] is caches[key] for key in caches)}
+            os.write(write, json.dumps(report).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        report = json.loads(pipe.read())
+    os.waitpid(pid, 0)
+    assert report == {"dropped": True, "hits": [case_id], "own": True, "kept": True}
+    assert searchers.searcher is parent_searcher  # the parent's files are its own still
+    with app.app_context(), app.test_request_context("/search"):
+        assert [h.id for h in service.search("社区厨房").hits] == [case_id]

@@ -136,14 +136,23 @@ def _header_actions(case, user) -> list[CaseAction]:
     return [action for a in actions if (action := a.build(case, user)) is not None]
 
 
+SIMILAR_SHOWN = 5
+#: Asked for beyond what is shown, so that a case unpublished since the list was computed (it
+#: leaves the index, and the cached list, a moment later) still leaves the box full.
+SIMILAR_SPARE = 3
+
+
 def _similar(case) -> list:
-    """Similar published cases from the search index; the page still works if the index is unavailable."""
+    """Similar published cases from the search index (their ids cached per case until the index
+    changes); only those published right now are shown, with their current titles. The page
+    still works if the index is unavailable."""
     if not case.is_published:
         return []
     from portal.search import service
 
     try:
-        return service.similar(case.id)
+        ids = service.similar_ids(case.id, SIMILAR_SHOWN + SIMILAR_SPARE)
     except Exception:  # an index problem must not break the case page
         current_app.logger.exception("similar cases unavailable for case %s", case.id)
         return []
+    return services.published_links(ids)[:SIMILAR_SHOWN]

@@ -195,6 +195,29 @@ def get_visible_case(user, case_id: int) -> Case:
     return case
 
 
+@dataclass(frozen=True)
+class CaseLink:
+    """What a link to a case shows: its title, its unit's name and its province."""
+    id: int
+    title: str
+    organization: str
+    province: str
+
+
+def published_links(case_ids) -> list[CaseLink]:
+    """Links to those of ``case_ids`` that are published now, in the given order (one query): for
+    lists made from the search index or a cache of it, which may still hold a case unpublished a
+    moment ago, or an old title."""
+    case_ids = list(case_ids)
+    if not case_ids:
+        return []
+    rows = db.session.execute(
+        select(Case.id, Case.title, Organization.name, Case.province).join(Organization, Case.org_id == Organization.id)
+        .where(Case.id.in_(case_ids), Case.status == CaseStatus.PUBLISHED)).all()
+    found = {row[0]: CaseLink(*row) for row in rows}
+    return [found[i] for i in case_ids if i in found]
+
+
 # Editing ------------------------------------------------------------------------------
 
 CONTENT_FIELDS = ("title", "summary", *SECTIONS, "province", "city", "county", "community", "community_type",

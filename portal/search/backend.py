@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
@@ -179,6 +179,12 @@ class SearchBackend(ABC):
         themes), most similar first, without highlights; [] when the case is not indexed. Never
         the case itself."""
 
+    def generation(self) -> Hashable | None:
+        """A token that changes whenever the index content changes, in any process (a batch
+        committed, a rebuild swapped in); cheap to read. Results derived from the index (similar
+        cases) are cached per process under it. None (the default): unknown, nothing is cached."""
+        return None
+
     @abstractmethod
     def indexed_stamps(self) -> dict[str, str | None]:
         """{id: stamp} of every document in the index (what :meth:`check` compares)."""
@@ -203,7 +209,14 @@ class SearchBackend(ABC):
     def warm(self) -> None:
         """Prepare this process for fast searches after an index change (open the index, read
         what the first search would). Called by each process's indexer thread, off the request
-        path; cheap when nothing changed. Default: nothing to prepare."""
+        path, and before serving (portal.search.warm_up); cheap when nothing changed. Default:
+        nothing to prepare."""
+        return None
+
+    def release(self) -> None:
+        """Close what this process holds open (files, connections) but keep what it has read,
+        so that a process forked next (a gunicorn worker after ``--preload``) shares nothing that
+        must not be shared; the next call reopens them. Default: nothing held."""
         return None
 
     def reset_for_tests(self) -> None:

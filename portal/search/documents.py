@@ -10,7 +10,10 @@ Fields of :func:`case_document` (all strings unless noted):
 * ``published`` (a datetime): the sort key of "newest";
 * facet values (:data:`FACETS`): ``theme`` and ``session`` hold several values joined by commas
   (:data:`MULTI_VALUED`), the others one value or "";
-* ``organization``: the organization's name, for display.
+* ``organization``: the organization's name, for display;
+* ``terms``: the words of the case's own text (title twice, summary, body; not the meta) with
+  how often each occurs, as :func:`own_terms` writes them, so that similar cases are picked from
+  them without segmenting the case again on every page view (:func:`term_counts` reads them).
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from portal.search.analysis import FIELD_SEP
+from portal.search.analysis import FIELD_SEP, segment
 
 #: Facets shown on the search page, in display order: field -> label.
 FACETS = {
@@ -96,9 +99,31 @@ def case_document(case) -> dict:
         "org_type": case.org.org_type or "",
         "organization": case.org.name,
         "session": ",".join(sessions),
+        "terms": own_terms([case.title, case.title, case.summary or "", body]),
     }
     doc["stamp"] = fingerprint(doc)
     return doc
+
+
+def own_terms(texts: list[str]) -> str:
+    """``"word:count word:count …"`` over the search-mode words of ``texts`` (the segmentation
+    the index uses), most frequent first. A string, so every backend can store it as it is."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for term, _pos, _start, _end in segment(text, search=True):
+            counts[term] = counts.get(term, 0) + 1
+    return " ".join(f"{term}:{n}" for term, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                    if not any(ch.isspace() for ch in term))
+
+
+def term_counts(terms: str | None) -> dict[str, int]:
+    """{word: count} from a document's ``terms`` (empty for a document indexed without them)."""
+    out = {}
+    for item in (terms or "").split():
+        term, _, n = item.rpartition(":")
+        if term and n.isdigit():
+            out[term] = int(n)
+    return out
 
 
 def fingerprint(doc: dict) -> str:

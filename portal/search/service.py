@@ -18,8 +18,11 @@ or in the callers depends on it.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Mapping
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -51,6 +54,8 @@ __all__ = [
     "reset_for_tests",
     "search",
     "similar",
+    "similar_cache",
+    "similar_ids",
     "warm",
 ]
 
@@ -109,9 +114,73 @@ def facets(filters: Mapping[str, str] | None = None) -> dict[str, list[tuple[str
     return get_backend().facets(_filters(filters))
 
 
+class SimilarCache:
+    """Similar-case ids of this process (each gunicorn worker has its own), one list per (case,
+    limit), each valid for the index generation it was computed on (backend.generation(), which
+    any process's index commit changes): after an index change a list is recomputed on its next
+    use. At most ``size`` lists (a few hundred bytes each), least recently used dropped first."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.entries: OrderedDict[tuple[int, int], tuple[Hashable, tuple[int, ...]]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[int, int], generation: Hashable) -> list[int] | None:
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is None or entry[0] != generation:
+                return None
+            self.entries.move_to_end(key)
+            return list(entry[1])
+
+    def put(self, key: tuple[int, int], generation: Hashable, ids: list[int]) -> None:
+        with self.lock:
+            if self.size <= 0:
+                self.entries.clear()
+                return
+            self.entries[key] = (generation, tuple(ids))
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+def similar_cache() -> SimilarCache:
+    """The current app's cache of similar-case ids in this process."""
+    app = current_app._get_current_object()
+    cache = app.extensions.get("portal_similar_cache")
+    if cache is None:
+        cache = app.extensions.setdefault("portal_similar_cache", SimilarCache(app.config["SEARCH_SIMILAR_CACHE"]))
+    cache.size = app.config["SEARCH_SIMILAR_CACHE"]  # a changed setting applies from the next list
+    return cache
+
+
 def similar(case_id: int, limit: int = 5) -> list[Hit]:
-    """Published cases sharing the case's most distinctive terms (not just its themes)."""
+    """Published cases sharing the case's most distinctive terms (not just its themes), as the
+    index holds them (computed on each call; the case page uses :func:`similar_ids`)."""
     return get_backend().similar(case_id, limit)
+
+
+def similar_ids(case_id: int, limit: int = 5) -> list[int]:
+    """The ids of :func:`similar`, most similar first, from this process's cache while the index
+    is unchanged. As indexed: a case unpublished a moment ago may still be among them until the
+    outbox reaches the index, so callers show only those published now."""
+    backend = get_backend()
+    try:
+        generation = backend.generation()  # read before computing: a later change is never hidden
+    except Exception:  # e.g. the index directory swapped while listed: just don't cache this one
+        generation = None
+    cache = similar_cache()
+    key = (case_id, limit)
+    if generation is not None and (cached := cache.get(key, generation)) is not None:
+        return cached
+    ids = [hit.id for hit in backend.similar(case_id, limit)]
+    if generation is not None:
+        cache.put(key, generation, ids)
+    return ids
 
 
 # Operators ---------------------------------------------------------------------------------------
@@ -160,3 +229,4 @@ def warm() -> None:
 def reset_for_tests() -> None:
     """Forget this process's searchers and cached results (the index itself stays)."""
     get_backend().reset_for_tests()
+    similar_cache().clear()

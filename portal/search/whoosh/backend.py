@@ -10,15 +10,19 @@ from portal.search.results import Hit, SearchResult
 from portal.search.whoosh import index as search_index
 from portal.search.whoosh import results, searchers
 from portal.search.whoosh import similar as similar_cases
+from portal.search.whoosh.schema import build_schema
 
 
 class _Batch(IndexBatch):
     def __init__(self, writer):
         self.writer = writer
         self.changed = False
+        self.fields = frozenset(writer.schema.names())
 
     def put(self, document: dict) -> None:
-        self.writer.update_document(**document)
+        # An index built by an older version lacks newer fields (e.g. terms): write what it has,
+        # so the outbox keeps draining into it until `search reindex` rebuilds it.
+        self.writer.update_document(**{k: v for k, v in document.items() if k in self.fields})
         self.changed = True
 
     def delete(self, doc_id: str) -> None:
@@ -97,12 +101,24 @@ class WhooshBackend(SearchBackend):
     def similar(self, case_id: int, limit: int = 5) -> list[Hit]:
         return similar_cases.similar(case_id, limit)
 
+    def generation(self):
+        # The index directory (swapped by a rebuild) and its TOC generation (bumped by every
+        # writer's commit, in any process): a directory listing, no index opened.
+        path = search_index.current_dir()
+        return str(path), search_index.latest_generation(path)
+
     def indexed_stamps(self) -> dict[str, str | None]:
         with search_index.open_index().searcher() as searcher:
-            return {f["id"]: f.get("stamp") for f in searcher.all_stored_fields()}
+            # An index built before a field was added (e.g. terms) answers, but `search check`
+            # lists all its cases as stale, so that operators run `search reindex`.
+            outdated = not set(build_schema().names()) <= set(searcher.schema.names())
+            return {f["id"]: None if outdated else f.get("stamp") for f in searcher.all_stored_fields()}
 
     def warm(self) -> None:
         searchers.warm()
+
+    def release(self) -> None:
+        searchers.release()
 
     def reset_for_tests(self) -> None:
         searchers._reset_for_tests()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask import current_app
 from whoosh.filedb.filestore import FileStorage
-from whoosh.index import FileIndex, LockError
+from whoosh.index import _DEF_INDEX_NAME, TOC, FileIndex, LockError
 
 from portal.search.whoosh.schema import build_schema
 
@@ -74,6 +74,12 @@ def open_index(path: Path | None = None):
     return FileStorage(str(path or current_dir()), supports_mmap=False).open_index(indexclass=_Index)
 
 
+def latest_generation(path: Path) -> int:
+    """The generation of the index in ``path`` (each writer's commit adds one), from the names
+    of its TOC files: no file is opened or read."""
+    return TOC._latest_generation(FileStorage(str(path), supports_mmap=False), _DEF_INDEX_NAME)
+
+
 def writer(ix, timeout: float = 10.0):
     """A writer holding the index lock; waits up to ``timeout`` seconds for other writers.
 
@@ -82,4 +88,4 @@ def writer(ix, timeout: float = 10.0):
     return ix.writer(timeout=timeout, delay=0.05)
 
 
-__all__ = ["LockError", "open_index", "writer", "current_dir", "new_index_dir", "swap_current"]
+__all__ = ["LockError", "latest_generation", "open_index", "writer", "current_dir", "new_index_dir", "swap_current"]

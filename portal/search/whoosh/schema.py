@@ -38,4 +38,8 @@ def build_schema() -> Schema:
         org_type=ID(stored=True),
         organization=STORED(),
         session=KEYWORD(stored=True, commas=True),
+        # The case's own words and their counts (documents.own_terms), for similar cases. An
+        # index built before this field existed still works: similar() segments the stored text
+        # instead, and `search check` lists its cases as stale until `search reindex`.
+        terms=STORED(),
     )

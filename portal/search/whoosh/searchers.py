@@ -1,13 +1,14 @@
 """The per-process searcher, per-segment facet values and the result cache."""
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 from portal.search.documents import FACETS
 from portal.search.whoosh import index as search_index
-from portal.search.whoosh.matching import _lexicon, _postings
+from portal.search.whoosh.matching import _field_lengths, _lexicon, _postings, _published
 from portal.search.whoosh.schema import TEXT_FIELD
 
 # Searchers and per-segment facet values ------------------------------------------------------
@@ -29,8 +30,9 @@ class _Searchers:
                 self.searcher.close()
             self.ix = search_index.open_index(path)
             self.searcher = self.ix.searcher()
+            if path != self.path:  # reopened after release() or a fork: keep what was read
+                self.facet_cache.clear()
             self.path = path
-            self.facet_cache.clear()
         elif self.ix.latest_generation() != self.searcher.reader().generation():
             # A fresh searcher, not Searcher.refresh(): Whoosh-Reloaded 2.7.5 matches reusable
             # segment readers by segment id only, so a segment whose deletions changed kept its
@@ -83,14 +85,40 @@ _CACHE_SIZE = 256
 
 
 def warm() -> None:
-    """Open the current index and read what each new segment needs (facet values, word list),
-    so that the first search after an index change does not pay for it. Called by the
-    indexer thread of every process (off the request path) after each pass."""
+    """Open the current index and read what each new segment needs (facet values, word list,
+    field lengths for ranking, publication dates for sorting), so that the first search after
+    an index change does not pay for it. Called by the indexer thread of every process (off the
+    request path) after each pass, and before serving (portal.search.warm_up)."""
     with _searchers.lock:
         searcher = _searchers.get()
         for reader, _base, cache in _searchers.segments(searcher):
             if TEXT_FIELD in reader.schema:
                 _lexicon(reader, TEXT_FIELD, cache)
+                _field_lengths(reader, TEXT_FIELD, cache)
+            if "published" in reader.schema:
+                _published(reader, cache)
+
+
+def release() -> None:
+    """Close this process's searcher (its open files) and keep what was read from each segment:
+    the next search reopens the files (a few milliseconds) and reuses the rest. Called by the
+    gunicorn master after warming up, before it forks the workers."""
+    with _searchers.lock:
+        if _searchers.searcher is not None:
+            _searchers.searcher.close()
+        _searchers.searcher = None
+
+
+def _after_fork_in_child() -> None:
+    # A forked worker must not read through its parent's open files: both processes would share
+    # each file's offset, so one's seek moves the other's read. Drop them (without closing
+    # anything the parent may still use) and keep the segment caches, which are plain data. The
+    # lock is new too: another thread of the parent may have held it at the fork.
+    _searchers.lock = threading.RLock()
+    _searchers.searcher = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _reset_for_tests() -> None:
