@@ -6,7 +6,11 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install install-dev translations extract-messages db-upgrade clean
+SERVE_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/portal
+SERVE_REDIS_URL ?= redis://127.0.0.1:6379/0
+SERVE_WORKERS ?= 4
+
+.PHONY: run serve test lint install install-dev translations extract-messages db-upgrade clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +43,17 @@ run: install
 	PORTAL_ENV=development $(FLASK) db upgrade
 	PORTAL_ENV=development $(FLASK) portal seed-if-empty
 	PORTAL_ENV=development $(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production-like, locally: gunicorn (--preload, gunicorn.conf.py) on PostgreSQL with Redis for
+# rate limits and view counts; creates the database if missing and loads the demo data when it
+# is empty. Cookies are not Secure here (plain http on 127.0.0.1); everything else as in production.
+serve: install
+	@$(BIN)/python -c 'from portal.config import write_development_config as write; path = write(); path and print(f"Wrote {path} (development secret key).")'
+	@$(BIN)/python -c 'import sys, psycopg; from urllib.parse import urlsplit, urlunsplit; u = urlsplit(sys.argv[1]); name = u.path.lstrip("/"); c = psycopg.connect(urlunsplit(u._replace(path="/postgres")), autocommit=True); c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() or (c.execute(f"CREATE DATABASE \"{name}\""), print(f"Created database {name}."))' "$(SERVE_DATABASE_URL)"
+	PORTAL_DATABASE_URL=$(SERVE_DATABASE_URL) PORTAL_RATELIMIT_STORAGE=$(SERVE_REDIS_URL) $(FLASK) db upgrade
+	PORTAL_DATABASE_URL=$(SERVE_DATABASE_URL) PORTAL_RATELIMIT_STORAGE=$(SERVE_REDIS_URL) $(FLASK) portal seed-if-empty
+	PORTAL_DATABASE_URL=$(SERVE_DATABASE_URL) PORTAL_RATELIMIT_STORAGE=$(SERVE_REDIS_URL) PORTAL_COOKIE_SECURE=false \
+		$(BIN)/gunicorn -c gunicorn.conf.py --preload -w $(SERVE_WORKERS) -b $(HOST):$(PORT) wsgi:app
 
 db-upgrade: install
 	$(FLASK) db upgrade

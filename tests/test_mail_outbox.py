@@ -165,3 +165,20 @@ def test_a_notification_email_goes_out_in_either_mode(app, mode):
     while not mail_messages(app) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [m["Subject"] for m in mail_messages(app)] == ["提醒"]
+
+
+def test_a_savepoint_ending_does_not_send_before_the_transaction_commits(app, caplog):
+    """begin_nested() on a session with no transaction begins the outer one too; when the
+    savepoint ends, the outer transaction still holds its locks (SQLite: "database is locked")
+    and may still roll back. Mail goes out at the real commit."""
+    from portal.extensions import db
+    from portal.mail import send_mail
+
+    with app.app_context():
+        with db.session.begin_nested():
+            send_mail("a@example.org", "保存点内", "正文")
+        assert mail_messages(app) == []
+        send_mail("b@example.org", "保存点外", "正文")
+        db.session.commit()
+        assert sorted(m["Subject"] for m in mail_messages(app)) == ["保存点内", "保存点外"]
+    assert "database is locked" not in caplog.text and "mail delivery failed" not in caplog.text

@@ -214,7 +214,12 @@ class MailSender:
             self._event.clear()
 
 
-def _after_commit(session: Session) -> None:
+def _after_transaction_end(session: Session, transaction) -> None:
+    # The outermost transaction only (after_commit also fires when a begin_nested() that began
+    # the transaction ends, while the outer one still holds its locks). A rollback has already
+    # dropped the flag (_after_rollback), so a flag still here means the mail was committed.
+    if transaction.parent is not None or transaction.nested:
+        return
     if session.info.pop(_QUEUED, False):
         sender = current_app.extensions.get("portal_mail_sender") if current_app else None
         if sender is not None:
@@ -227,8 +232,8 @@ def _after_rollback(session: Session, transaction) -> None:
 
 
 def init_app(app: Flask) -> None:
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
+    if not event.contains(Session, "after_transaction_end", _after_transaction_end):
+        event.listen(Session, "after_transaction_end", _after_transaction_end)
         event.listen(Session, "after_soft_rollback", _after_rollback)
     sender = MailSender(app)
     app.extensions["portal_mail_sender"] = sender
