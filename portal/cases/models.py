@@ -40,6 +40,11 @@ SECTIONS: dict[str, str] = {
 }
 REQUIRED_SECTIONS = ("background", "approach", "outcomes", "lessons")
 
+#: The long text columns of a case that no card or list row shows: list queries leave them out
+#: (``services.card_options``) and load them only on the case page. A new long column (such as
+#: the rendered HTML of a section) is added here and every list stops loading it.
+LONG_COLUMNS: tuple[str, ...] = (*SECTIONS,)
+
 case_themes = Table(
     "case_themes",
     db.metadata,

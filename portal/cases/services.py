@@ -12,12 +12,14 @@ from datetime import date
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import defer, joinedload, selectinload
 
 from portal import permissions, storage, uploads
 from portal.admin import audit
 from portal.auth.models import User
 from portal.cases import privacy
 from portal.cases.models import (
+    LONG_COLUMNS,
     REQUIRED_SECTIONS,
     SECTIONS,
     Attachment,
@@ -32,7 +34,7 @@ from portal.cases.models import (
 )
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import paginate, utcnow
 from portal.notifications import services as notifications
 from portal.orgs.models import Organization, OrgStatus
 from portal.regions import PROVINCES
@@ -548,6 +550,19 @@ class CaseFilters:
     sort: str = "newest"
 
 
+def card_options(*, themes: bool = True, org: bool = True) -> tuple:
+    """Loader options for a list of cases: the long text columns (``LONG_COLUMNS``) left out,
+    the unit and the themes each card shows loaded in one query per kind, not one per case.
+    Under TESTING reading a left-out column raises instead of loading it quietly row by row."""
+    raise_on_read = bool(current_app.testing)
+    options = [defer(getattr(Case, name), raiseload=raise_on_read) for name in LONG_COLUMNS]
+    if themes:
+        options.append(selectinload(Case.themes))
+    if org:
+        options.append(joinedload(Case.org))
+    return tuple(options)
+
+
 def list_published(filters: CaseFilters, page: int = 1, per_page: int = 12):
     stmt = select(Case).where(Case.status == S.PUBLISHED)
     if filters.theme:
@@ -564,19 +579,50 @@ def list_published(filters: CaseFilters, page: int = 1, per_page: int = 12):
         stmt = stmt.where(Case.featured.is_(True))
     order = (Case.view_count.desc(),) if filters.sort == "views" else ()
     stmt = stmt.order_by(*order, Case.published_at.desc(), Case.id.desc())
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page=page, per_page=per_page, options=card_options(), count_by=Case.id)
 
 
-def published_years() -> list[int]:
+def published_cases_version() -> tuple:
+    """A cheap fingerprint of the published cases, which changes whenever a case is published,
+    archived, restored, deleted or edited (saving sets updated_at): their number, the sum of
+    their ids and the newest updated_at and published_at. Facets computed from the published
+    cases are kept until it changes; every worker process asks the database for it, so a
+    change made through any worker is seen by all."""
+    row = db.session.execute(
+        select(func.count(Case.id), func.coalesce(func.sum(Case.id), 0), func.max(Case.updated_at),
+               func.max(Case.published_at)).where(Case.status == S.PUBLISHED)).one()
+    return tuple(row)
+
+
+def cached_facet(name: str, compute):
+    """``compute()``'s value (plain data, never ORM objects), kept in this process until
+    :func:`published_cases_version` changes."""
+    store = current_app.extensions.setdefault("case_facets", {})
+    version = published_cases_version()
+    hit = store.get(name)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    value = compute()
+    store[name] = (version, value)
+    return value
+
+
+def _published_years() -> list[int]:
     rows = db.session.execute(
         select(Case.year).where(Case.status == S.PUBLISHED, Case.year.is_not(None))
         .distinct())
     return sorted({int(r[0]) for r in rows}, reverse=True)
 
 
+def published_years() -> list[int]:
+    """The years of published cases, newest first (the /cases year filter)."""
+    return list(cached_facet("published_years", _published_years))
+
+
 def org_published_cases(org: Organization, limit: int = 50) -> list[Case]:
     return list(db.session.scalars(
         select(Case).where(Case.org_id == org.id, Case.status == S.PUBLISHED)
+        .options(*card_options(org=False))
         .order_by(Case.published_at.desc()).limit(limit)))
 
 
@@ -586,13 +632,22 @@ def unit_cases(user) -> list[Case]:
     if not org_ids:
         return []
     return list(db.session.scalars(
-        select(Case).where(Case.org_id.in_(org_ids)).order_by(Case.updated_at.desc(), Case.id.desc())))
+        select(Case).where(Case.org_id.in_(org_ids)).options(*card_options(themes=False))
+        .order_by(Case.updated_at.desc(), Case.id.desc())))
+
+
+def _queue_statuses(status: str | None) -> list[str]:
+    return [status] if status in STATUS_LABELS else [S.SUBMITTED, S.IN_REVIEW]
 
 
 def curation_queue(status: str | None = None) -> list[Case]:
-    statuses = [status] if status in STATUS_LABELS else [S.SUBMITTED, S.IN_REVIEW]
     return list(db.session.scalars(
-        select(Case).where(Case.status.in_(statuses)).order_by(Case.submitted_at.asc().nullslast(), Case.id)))
+        select(Case).where(Case.status.in_(_queue_statuses(status))).options(*card_options(themes=False))
+        .order_by(Case.submitted_at.asc().nullslast(), Case.id)))
+
+
+def curation_queue_count(status: str | None = None) -> int:
+    return db.session.scalar(select(func.count(Case.id)).where(Case.status.in_(_queue_statuses(status)))) or 0
 
 
 def orgs_for_new_case(user) -> list[Organization]:

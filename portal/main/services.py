@@ -83,8 +83,9 @@ class HomePage:
 
 
 def _published_cases():
-    return (select(Case).where(Case.status == CaseStatus.PUBLISHED)
-            .options(selectinload(Case.org), selectinload(Case.themes)))
+    from portal.cases.services import card_options
+
+    return select(Case).where(Case.status == CaseStatus.PUBLISHED).options(*card_options())
 
 
 def featured_cases(limit: int = FEATURED_LIMIT) -> list[Case]:
@@ -123,10 +124,13 @@ def recent_expert_comments(limit: int = COMMENTS_LIMIT) -> list[ExpertComment]:
     """The newest expert comments on published cases. A public expert comment is always signed:
     a reviewer whose assignment hides them from the unit may not post one
     (reviews.services._may_comment), so nothing here can reveal a hidden reviewer."""
+    from portal.cases.services import card_options
+
     return list(db.session.scalars(
         select(ExpertComment).join(Case, Case.id == ExpertComment.case_id)
         .where(Case.status == CaseStatus.PUBLISHED)
-        .options(selectinload(ExpertComment.author), selectinload(ExpertComment.case).selectinload(Case.org))
+        .options(selectinload(ExpertComment.author),
+                 selectinload(ExpertComment.case).options(*card_options(themes=False)))
         .order_by(ExpertComment.created_at.desc(), ExpertComment.id.desc()).limit(limit)))
 
 
@@ -150,14 +154,16 @@ def figures() -> Figures:
     places = union(select(Organization.province).where(verified, Organization.province != ""),
                    select(Case.province).where(published, Case.province != "")).subquery()
     held = not_(upcoming())
-    return Figures(
-        cases=db.session.scalar(select(func.count()).select_from(Case).where(published)) or 0,
-        units=db.session.scalar(select(func.count()).select_from(Organization).where(verified)) or 0,
-        provinces=db.session.scalar(select(func.count()).select_from(places)) or 0,
-        sessions=db.session.scalar(select(func.count()).select_from(SharingSession).where(held)) or 0,
-        participants=db.session.scalar(select(func.coalesce(func.sum(SharingSession.participants), 0))
-                                       .where(held)) or 0,
-    )
+    # One statement: each figure a scalar subquery.
+    row = db.session.execute(select(
+        select(func.count()).select_from(Case).where(published).scalar_subquery(),
+        select(func.count()).select_from(Organization).where(verified).scalar_subquery(),
+        select(func.count()).select_from(places).scalar_subquery(),
+        select(func.count()).select_from(SharingSession).where(held).scalar_subquery(),
+        select(func.coalesce(func.sum(SharingSession.participants), 0)).where(held).scalar_subquery(),
+    )).one()
+    cases, units, provinces, sessions, participants = (int(value or 0) for value in row)
+    return Figures(cases=cases, units=units, provinces=provinces, sessions=sessions, participants=participants)
 
 
 def _unanswered_questions(org_ids: list[int]):
@@ -215,10 +221,10 @@ def personal_panel(user) -> Panel | None:
         panel.assignments_due = [row for row in reviewer_queue(user)
                                  if row.assignment.status == AssignmentStatus.PENDING]
     if permissions.can_curate(user):
-        from portal.cases.services import curation_queue
+        from portal.cases.services import curation_queue_count
 
         panel.can_curate = True
-        panel.cases_waiting = len(curation_queue())
+        panel.cases_waiting = curation_queue_count()
     if permissions.can_review_orgs(user):
         panel.can_review_orgs = True
         panel.unit_applications = db.session.scalar(
