@@ -39,6 +39,9 @@ def build_world(app, factory) -> dict:
     _id, large_email = factory.user("large@example.org", "大单位管理员")
     ids["small_org"] = factory.org(small_email, name="小单位社工中心", province="云南省")
     ids["large_org"] = factory.org(large_email, name="大单位社工中心", province="四川省")
+    _id, both_email = factory.user("both@example.org", "两个单位的管理员")
+    for org_id in (ids["small_org"], ids["large_org"]):
+        factory.member(org_id, both_email, role="admin")
     themes = ("党建引领", "社区营造")
     with app.app_context():
         names = list(db.session.scalars(select(Theme.name).order_by(Theme.position)))
@@ -125,7 +128,7 @@ def build_world(app, factory) -> dict:
             for n in range(how_many):
                 notify([user], Kind.CASE_WORKFLOW, f"通知第{n}条", f"/cases/{ids['case_small']}")
         db.session.commit()
-    return {"ids": ids, "admin": admin_email, "small": small_email, "large": large_email}
+    return {"ids": ids, "admin": admin_email, "small": small_email, "large": large_email, "both": both_email}
 
 
 @pytest.fixture
@@ -199,7 +202,7 @@ def test_case_page_with_comments_discussion_sessions_and_adoptions(app, client, 
     ids = world["ids"]
     assert_flat(app, client, f"/cases/{ids['case_small']}", f"/cases/{ids['case_large']}",
                 rows=("专家点评第0条", "专家点评第2条"))
-    login(client, world["large"])  # a member of the large case's unit sees more panels
+    login(client, world["both"])  # a member of both units sees more on each case page
     assert_flat(app, client, f"/cases/{ids['case_small']}", f"/cases/{ids['case_large']}", label=" (unit member)")
 
 

@@ -298,24 +298,20 @@ def others_content(case: Case) -> list[str]:
 
     if case.id is None:
         return []
-
-    def count(stmt) -> int:
-        return db.session.scalar(stmt) or 0
-
-    counts = (
-        (count(select(func.count(ExpertComment.id)).where(ExpertComment.case_id == case.id)),
-         lambda n: _("专家点评 %(n)d 条", n=n)),
-        (count(select(func.count(InternalReview.id)).join(ReviewAssignment)
-               .where(ReviewAssignment.case_id == case.id)),
-         lambda n: _("评审意见 %(n)d 条", n=n)),
-        (count(select(func.count(Comment.id)).where(Comment.case_id == case.id,
-                                                   Comment.status != CommentStatus.DELETED)),
-         lambda n: _("讨论 %(n)d 条", n=n)),
-        (count(select(func.count(AdoptionReport.id)).where(AdoptionReport.case_id == case.id)),
-         lambda n: _("借鉴反馈 %(n)d 份", n=n)),
-        (count(select(func.count(AgendaItem.id)).where(AgendaItem.case_id == case.id)),
-         lambda n: _("分享会议程 %(n)d 项", n=n)),
-    )
+    # One statement: each count a scalar subquery.
+    numbers = db.session.execute(select(
+        select(func.count(ExpertComment.id)).where(ExpertComment.case_id == case.id).scalar_subquery(),
+        select(func.count(InternalReview.id)).join(ReviewAssignment)
+        .where(ReviewAssignment.case_id == case.id).scalar_subquery(),
+        select(func.count(Comment.id)).where(Comment.case_id == case.id,
+                                             Comment.status != CommentStatus.DELETED).scalar_subquery(),
+        select(func.count(AdoptionReport.id)).where(AdoptionReport.case_id == case.id).scalar_subquery(),
+        select(func.count(AgendaItem.id)).where(AgendaItem.case_id == case.id).scalar_subquery(),
+    )).one()
+    labels = (lambda n: _("专家点评 %(n)d 条", n=n), lambda n: _("评审意见 %(n)d 条", n=n),
+              lambda n: _("讨论 %(n)d 条", n=n), lambda n: _("借鉴反馈 %(n)d 份", n=n),
+              lambda n: _("分享会议程 %(n)d 项", n=n))
+    counts = [(int(n or 0), label) for n, label in zip(numbers, labels, strict=True)]
     return [label(n) for n, label in counts if n]
 
 
@@ -550,11 +546,13 @@ class CaseFilters:
     sort: str = "newest"
 
 
-def card_options(*, themes: bool = True, org: bool = True) -> tuple:
+def card_options(*, themes: bool = True, org: bool = True, strict: bool = True) -> tuple:
     """Loader options for a list of cases: the long text columns (``LONG_COLUMNS``) left out,
     the unit and the themes each card shows loaded in one query per kind, not one per case.
-    Under TESTING reading a left-out column raises instead of loading it quietly row by row."""
-    raise_on_read = bool(current_app.testing)
+    ``strict`` (for a page's own list): under TESTING reading a left-out column raises instead
+    of loading it quietly row by row. Not strict: for cases loaded alongside something else
+    (a session's running order), which may be the very case a page shows in full."""
+    raise_on_read = strict and bool(current_app.testing)
     options = [defer(getattr(Case, name), raiseload=raise_on_read) for name in LONG_COLUMNS]
     if themes:
         options.append(selectinload(Case.themes))

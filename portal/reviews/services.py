@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import permissions, storage, uploads
 from portal.admin import audit
@@ -340,8 +341,22 @@ def averages(comments: list[ExpertComment]) -> list[dict]:
     return sorted(out, key=lambda row: (row["dimension"].position, row["dimension"].id))
 
 
+def comment_options() -> tuple:
+    """What a shown expert comment needs, one query per kind: its author with the profile, its
+    scores with their dimensions, its revisions, the unit's response and the session it names."""
+    from portal.sessions.models import SharingSession
+
+    return (joinedload(ExpertComment.author).joinedload(User.reviewer_profile),
+            selectinload(ExpertComment.scores).joinedload(ExpertScore.dimension),
+            selectinload(ExpertComment.revisions),
+            selectinload(ExpertComment.response).joinedload(UnitResponse.org),
+            selectinload(ExpertComment.session).options(joinedload(SharingSession.event),
+                                                        joinedload(SharingSession.series)))
+
+
 def case_comments(case: Case) -> list[ExpertComment]:
     return list(db.session.scalars(select(ExpertComment).where(ExpertComment.case_id == case.id)
+                                   .options(*comment_options())
                                    .order_by(ExpertComment.created_at, ExpertComment.id)))
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.admin import audit
 from portal.cases.models import Case, CaseStatus
@@ -203,10 +204,18 @@ def excerpt(markdown_text: str, limit: int = 120) -> str:
 
 
 def sessions_presenting(case: Case) -> list[AgendaItem]:
-    """The agenda items in which ``case`` was (or will be) presented, by session date."""
+    """The agenda items in which ``case`` was (or will be) presented, by session date, with each
+    session's title parts and running order (and the cases in it) loaded: one query per kind."""
+    from portal.cases.services import card_options
+
     return list(db.session.scalars(
-        select(AgendaItem).join(SharingSession, SharingSession.id == AgendaItem.session_id)
-        .where(AgendaItem.case_id == case.id).order_by(SharingSession.starts_at, AgendaItem.id)))
+        select(AgendaItem).join(AgendaItem.session)
+        .where(AgendaItem.case_id == case.id)
+        .options(contains_eager(AgendaItem.session).options(
+            joinedload(SharingSession.event), joinedload(SharingSession.series),
+            selectinload(SharingSession.agenda).selectinload(AgendaItem.case).options(
+                *card_options(themes=False, org=False, strict=False))))
+        .order_by(SharingSession.starts_at, AgendaItem.id)))
 
 
 def comment_session_choices(case: Case) -> list[SharingSession]:
