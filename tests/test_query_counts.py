@@ -31,6 +31,7 @@ def build_world(app, factory) -> dict:
     from portal.notifications.models import Kind
     from portal.notifications.services import notify
     from portal.reviews import services as reviews
+    from portal.reviews.models import ExpertComment
     from portal.sessions import services as sessions
 
     ids: dict = {}
@@ -120,6 +121,10 @@ def build_world(app, factory) -> dict:
         for n in range(3):
             session(f"即将举行大{n}", now + timedelta(days=6 + n), ids["theme_large"])
         ids["session_small"], ids["session_large"] = small_session.id, large_sessions[0].id
+        # The expert comments were given in the sessions presenting the cases (excerpts on the page).
+        for comment in db.session.scalars(select(ExpertComment)):
+            if comment.case_id in (ids["case_small"], ids["case_large"]):
+                comment.session_id = (small_session if comment.case_id == ids["case_small"] else large_sessions[0]).id
         ids["event_small"], ids["event_large"] = small_event.id, large_event.id
 
         # Notifications: 2 for one user, 6 for another.

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.admin import audit
+from portal.auth.models import User
 from portal.cases.models import Case, CaseStatus
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
@@ -187,6 +188,7 @@ def agenda_comments(session: SharingSession) -> dict[int, list]:
         select(ExpertComment).join(Case, Case.id == ExpertComment.case_id)
         .where(ExpertComment.session_id == session.id, ExpertComment.case_id.in_(list(case_items)),
                Case.status == CaseStatus.PUBLISHED)
+        .options(joinedload(ExpertComment.author).joinedload(User.reviewer_profile))
         .order_by(ExpertComment.created_at, ExpertComment.id))
     out: dict[int, list] = {}
     for comment in comments:
