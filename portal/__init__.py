@@ -59,8 +59,11 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    from sqlalchemy.orm import joinedload, selectinload
+
     from portal import sqlite
     from portal.auth.models import User
+    from portal.orgs.models import Membership
 
     sqlite.init_app(app)
 
@@ -69,7 +72,10 @@ def _init_extensions(app: Flask) -> None:
         uid, _, token = user_id.partition(":")
         if not uid.isdigit():
             return None
-        user = db.session.get(User, int(uid))
+        # Every page's header asks for the user's units and reviewer status: load them with the
+        # user (two statements, not one per unit).
+        user = db.session.get(User, int(uid), options=[
+            joinedload(User.reviewer_profile), selectinload(User.memberships).joinedload(Membership.org)])
         if user is None or not user.is_active or user.session_token != token:
             return None
         return user

@@ -288,7 +288,28 @@ def test_admin_queue(app, client, world):
                 rows=("待审小案例1", "审核中大案例5"))
 
 
+def test_admin_lists(app, client, world):
+    ids = world["ids"]
+    login(client, world["admin"])
+    assert_flat(app, client, "/admin/users?role=reviewer", "/admin/users", rows=("专家2", "借鉴者2"))
+    assert_flat(app, client, f"/admin/sessions/{ids['session_small']}", f"/admin/sessions/{ids['session_large']}",
+                rows=("电梯议事小案例1", "食堂助老大案例5"))
+
+
+def test_my_cases(app, client, world):
+    login(client, world["small"])
+    small = statements(app, client, "/cases/mine")
+    client.post("/auth/logout")
+    login(client, world["large"])
+    large = statements(app, client, "/cases/mine")
+    COUNTS["/cases/mine"] = (len(small), len(large))
+    if os.environ.get("QUERY_COUNTS_ONLY"):
+        return
+    assert len(large) <= len(small), "\n".join(["small:", *small, "", "large:", *large])
+
+
 def test_zz_print_counts():
     """Run with -s to see the statement counts per page (small, large)."""
     for page, (small, large) in sorted(COUNTS.items()):
         print(f"{page:<40} {small:>4} {large:>4}")
+

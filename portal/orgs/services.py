@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal import permissions
 from portal.admin import audit
@@ -150,9 +151,11 @@ def list_orgs(status: str = OrgStatus.VERIFIED, province: str = "", query: str =
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def get_visible_org(user, org_id: int) -> Organization:
-    """Load an organization the user may see; 404 otherwise so pending ones do not leak."""
-    org = db.session.get(Organization, org_id)
+def get_visible_org(user, org_id: int, *, members: bool = False) -> Organization:
+    """Load an organization the user may see; 404 otherwise so pending ones do not leak.
+    ``members``: with its members' accounts (the members page), one query for all."""
+    options = [selectinload(Organization.memberships).joinedload(Membership.user)] if members else None
+    org = db.session.get(Organization, org_id, options=options)
     if org is None or not permissions.can_view_org(user, org):
         raise NotFound(_("未找到该单位。"))
     return org

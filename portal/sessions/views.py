@@ -274,7 +274,8 @@ def _managed(session_id: int) -> SharingSession:
 @bp.route("/admin/sessions/<int:session_id>")
 @login_required
 def manage(session_id: int):
-    return _render_manage(_managed(session_id))
+    _require_manager()
+    return _render_manage(services.get_session(session_id, page=True))
 
 
 @bp.route("/admin/sessions/<int:session_id>/speakers", methods=["POST"])

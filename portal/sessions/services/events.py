@@ -72,7 +72,8 @@ def get_event(event_id: int, *, page: bool = False) -> Event:
 
 
 def all_events() -> list[Event]:
-    return list(db.session.scalars(select(Event).order_by(Event.created_at.desc(), Event.id.desc())))
+    return list(db.session.scalars(select(Event).options(selectinload(Event.sessions))
+                                   .order_by(Event.created_at.desc(), Event.id.desc())))
 
 
 def co_organizer_list(event: Event) -> list[str]:
