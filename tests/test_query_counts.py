@@ -76,7 +76,9 @@ def build_world(app, factory) -> dict:
                 expert = get_user_by_email(experts[n][1])
                 reviews.post_comment(expert, case, reviews.CommentData(
                     body=f"专家点评第{n}条：做法扎实，值得推广。", declaration=reviews.NO_CONFLICT))
-                discussion.post_comment(get_user_by_email(people[n]), case, f"居民讨论第{n}条：很有启发。")
+                question = discussion.post_comment(get_user_by_email(people[n]), case, f"居民讨论第{n}条：很有启发。")
+                unit = small_email if case_id == ids["case_small"] else large_email
+                discussion.post_comment(get_user_by_email(unit), case, f"单位回复第{n}条。", parent_id=question.id)
                 org_id, email = adopters[n]
                 adoptions.save_report(get_user_by_email(email), case, adoptions.AdoptionData(
                     org_id=org_id, kind="adopted", place=f"成都市第{n}社区"))
@@ -266,6 +268,64 @@ def test_search_results(app, client, world):
     ids = world["ids"]
     assert_flat(app, client, "/search?q=电梯议事", "/search?q=食堂助老",
                 rows=(f'/cases/{ids["small_cases"][1]}"', f'/cases/{ids["large_cases"][5]}"'))
+
+
+# What list queries load ---------------------------------------------------------------------------
+
+def test_case_list_loads_no_section_text_and_counts_ids_only(app, client, world):
+    from portal.cases.models import LONG_COLUMNS
+
+    seen = statements(app, client, "/cases")
+    case_rows = [s for s in seen if s.startswith("SELECT cases.id")]
+    assert case_rows, seen
+    for column in LONG_COLUMNS:
+        assert not any(f"cases.{column}" in s for s in seen), column
+    count = next(s for s in seen if "count(" in s)
+    assert "SELECT cases.id" in count and "cases.title" not in count, count
+
+
+def year_options(client) -> list[str]:
+    import re
+
+    page = client.get("/cases").get_data(as_text=True)
+    select = page[page.index('id="f-year"'):]
+    return re.findall(r'<option value="(\d+)"', select[:select.index("</select>")])
+
+
+def test_year_filter_follows_published_cases(app, client, world):
+    """The years offered are cached, but never stale: a case edited, archived or changed by
+    another process (a raw UPDATE here, as another gunicorn worker would) shows at once."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from portal.auth.services import get_user_by_email
+    from portal.cases import services
+    from portal.cases.models import Case
+    from portal.extensions import db
+
+    before = year_options(client)
+    assert "2016" not in before
+    case_id = world["ids"]["case_small"]
+    with app.app_context():
+        admin = get_user_by_email(world["admin"])
+        case = db.session.get(Case, case_id)
+        data = services.CaseData(**{n: getattr(case, n) for n in services.CONTENT_FIELDS},
+                                 themes=[t.name for t in case.themes], tags=[t.name for t in case.tags])
+        data.started_on = date(2016, 5, 1)
+        services.update_case(admin, case, data)
+        db.session.commit()
+    assert "2016" in year_options(client)
+
+    with app.app_context():
+        services.transition(get_user_by_email(world["admin"]), db.session.get(Case, case_id), "archive")
+        db.session.commit()
+    assert "2016" not in year_options(client)
+
+    with app.app_context():  # another process restores it without this one hearing of it
+        db.session.execute(text("UPDATE cases SET status = 'published' WHERE id = :id"), {"id": case_id})
+        db.session.commit()
+    assert "2016" in year_options(client)
 
 
 # Signed-in pages --------------------------------------------------------------------------------
