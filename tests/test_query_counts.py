@@ -129,6 +129,12 @@ def build_world(app, factory) -> dict:
                 comment.session_id = (small_session if comment.case_id == ids["case_small"] else large_sessions[0]).id
         ids["event_small"], ids["event_large"] = small_event.id, large_event.id
 
+        # Review assignments: expert 1 has 2 (small unit's cases), expert 2 has 6 (large unit's).
+        from portal.reviews.assignments import assign_reviewer
+
+        for expert, case_ids in ((experts[1][0], ids["submitted"]), (experts[2][0], ids["in_review"])):
+            for case_id in case_ids:
+                assign_reviewer(admin, db.session.get(Case, case_id), expert)
         # Notifications: 2 for one user, 6 for another.
         for email, how_many in ((small_email, SMALL), (large_email, LARGE)):
             user = get_user_by_email(email)
@@ -346,6 +352,19 @@ def test_admin_queue(app, client, world):
     login(client, world["admin"])
     assert_flat(app, client, "/cases/queue?status=submitted", "/cases/queue?status=in_review",
                 rows=("待审小案例1", "审核中大案例5"))
+
+
+def test_review_queue(app, client, world):
+    login(client, "expert1@example.org")
+    small = statements(app, client, "/review/queue")
+    client.post("/auth/logout")
+    login(client, "expert2@example.org")
+    large = statements(app, client, "/review/queue")
+    assert "审核中大案例5" in client.get("/review/queue").get_data(as_text=True)
+    COUNTS["/review/queue"] = (len(small), len(large))
+    if os.environ.get("QUERY_COUNTS_ONLY"):
+        return
+    assert len(large) <= len(small), "\n".join(["small:", *small, "", "large:", *large])
 
 
 def test_admin_lists(app, client, world):
