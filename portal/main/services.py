@@ -181,7 +181,7 @@ def _unanswered_questions(org_ids: list[int]):
 
 
 def _unit_part(user, panel: Panel) -> None:
-    from portal.cases.services import orgs_for_new_case
+    from portal.cases.services import card_options, orgs_for_new_case
 
     orgs = orgs_for_new_case(user)
     panel.has_unit = bool(user.memberships)
@@ -191,7 +191,7 @@ def _unit_part(user, panel: Panel) -> None:
     org_ids = [o.id for o in orgs]
     counts = dict(db.session.execute(select(Case.status, func.count()).where(Case.org_id.in_(org_ids))
                                      .group_by(Case.status)).all())
-    mine = (select(Case).where(Case.org_id.in_(org_ids)).options(selectinload(Case.org))
+    mine = (select(Case).where(Case.org_id.in_(org_ids)).options(*card_options(themes=False, strict=False))
             .order_by(Case.updated_at.desc(), Case.id.desc()))
     panel.drafts = list(db.session.scalars(mine.where(Case.status == CaseStatus.DRAFT).limit(5)))
     panel.returned = list(db.session.scalars(mine.where(Case.status == CaseStatus.RETURNED).limit(5)))
@@ -199,7 +199,8 @@ def _unit_part(user, panel: Panel) -> None:
     from portal.discussion.models import Comment
 
     panel.questions = list(db.session.scalars(
-        questions.options(selectinload(Comment.case), selectinload(Comment.author))
+        questions.options(selectinload(Comment.case).options(*card_options(themes=False, org=False, strict=False)),
+                          selectinload(Comment.author))
         .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(QUESTIONS_LIMIT)))
     panel.unit_counts = {
         "published": counts.get(CaseStatus.PUBLISHED, 0), "drafts": counts.get(CaseStatus.DRAFT, 0),
