@@ -392,3 +392,4 @@ def test_zz_print_counts():
     for page, (small, large) in sorted(COUNTS.items()):
         print(f"{page:<40} {small:>4} {large:>4}")
 
+

@@ -187,9 +187,13 @@ def validate_case_data(data: CaseData) -> CaseData:
 
 # Loading ------------------------------------------------------------------------------
 
-def get_visible_case(user, case_id: int) -> Case:
-    """404 for unknown ids and for cases the user may not see, so drafts do not leak."""
-    case = db.session.get(Case, case_id)
+def get_visible_case(user, case_id: int, *, page: bool = False) -> Case:
+    """404 for unknown ids and for cases the user may not see, so drafts do not leak.
+    ``page``: with what the case page shows of the case itself (unit, themes, tags, attachments)
+    loaded along, one query per kind."""
+    options = (joinedload(Case.org), selectinload(Case.themes), selectinload(Case.tags),
+               selectinload(Case.attachments)) if page else None
+    case = db.session.get(Case, case_id, options=options)
     if case is None or not permissions.can_view_case(user, case):
         raise NotFound(_("未找到该案例。"))
     return case

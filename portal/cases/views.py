@@ -90,7 +90,7 @@ def queue():
 
 @bp.route("/cases/<int:case_id>")
 def show(case_id: int):
-    case = services.get_visible_case(current_user, case_id)
+    case = services.get_visible_case(current_user, case_id, page=True)
     if case.is_published and not permissions.is_case_unit_member(current_user, case):
         services.record_view(case)
         db.session.commit()
