@@ -128,6 +128,15 @@ def build_world(app, factory) -> dict:
             if comment.case_id in (ids["case_small"], ids["case_large"]):
                 comment.session_id = (small_session if comment.case_id == ids["case_small"] else large_sessions[0]).id
         ids["event_small"], ids["event_large"] = small_event.id, large_event.id
+        # Series with 1 and 3 numbered sessions, each presenting a case.
+        for key, how_many in (("series_small", 1), ("series_large", 3)):
+            series = sessions.create_series(admin, sessions.SeriesData(title=f"系列{key}"))
+            for n in range(how_many):
+                numbered = session(f"{key}第{n + 1}期", past - timedelta(days=40 + n), ids["theme_large"],
+                                   series_id=series.id)
+                fill(numbered, ids["large_cases"][n:n + 1])
+                sessions.close_session(admin, numbered, sessions.RecordData(participants=50))
+            ids[key] = series.id
 
         # Review assignments: expert 1 has 2 (small unit's cases), expert 2 has 6 (large unit's).
         from portal.reviews.assignments import assign_reviewer
@@ -248,6 +257,8 @@ def test_sessions_list_session_and_event_pages(app, client, world):
                 rows=("电梯议事小案例1", "食堂助老大案例5"))
     assert_flat(app, client, f"/events/{ids['event_small']}", f"/events/{ids['event_large']}",
                 rows=("小场次", "大场次2"))
+    assert_flat(app, client, f"/series/{ids['series_small']}", f"/series/{ids['series_large']}",
+                rows=("series_small第1期", "series_large第3期"))
 
 
 def test_orgs_list_and_org_page(app, client, world):
