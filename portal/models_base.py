@@ -32,6 +32,17 @@ def at_least(column: str, minimum: int = 0, name: str | None = None):
 
 
 
+def left_out(*columns, strict: bool = True) -> list:
+    """``defer()`` options for the long columns a list does not show. ``strict``: under TESTING
+    reading one raises instead of quietly loading it row by row (a list page that starts showing
+    one must load it in its query)."""
+    from flask import current_app
+    from sqlalchemy.orm import defer
+
+    raise_on_read = strict and bool(current_app.testing)
+    return [defer(column, raiseload=raise_on_read) for column in columns]
+
+
 def paginate(stmt, *, page: int, per_page: int, options=(), count_by=None):
     """``db.paginate`` for list pages, with a count that loads no rows: ``SELECT count(*)`` over
     the ids the filters match (``count_by``: the entity's primary key column), not over whole

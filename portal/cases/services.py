@@ -12,7 +12,7 @@ from datetime import date
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import permissions, storage, uploads
 from portal.admin import audit
@@ -34,7 +34,7 @@ from portal.cases.models import (
 )
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.models_base import paginate, utcnow
+from portal.models_base import left_out, paginate, utcnow
 from portal.notifications import services as notifications
 from portal.orgs.models import Organization, OrgStatus
 from portal.regions import PROVINCES
@@ -556,8 +556,7 @@ def card_options(*, themes: bool = True, org: bool = True, strict: bool = True) 
     ``strict`` (for a page's own list): under TESTING reading a left-out column raises instead
     of loading it quietly row by row. Not strict: for cases loaded alongside something else
     (a session's running order), which may be the very case a page shows in full."""
-    raise_on_read = strict and bool(current_app.testing)
-    options = [defer(getattr(Case, name), raiseload=raise_on_read) for name in LONG_COLUMNS]
+    options = left_out(*(getattr(Case, name) for name in LONG_COLUMNS), strict=strict)
     if themes:
         options.append(selectinload(Case.themes))
     if org:

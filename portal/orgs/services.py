@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import selectinload
 
 from portal import permissions
 from portal.admin import audit
@@ -16,7 +16,7 @@ from portal.auth.services import _external_url, get_user_by_email, normalize_ema
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
 from portal.mail import send_mail
-from portal.models_base import new_token, paginate, utcnow
+from portal.models_base import left_out, new_token, paginate, utcnow
 from portal.orgs import creditcode
 from portal.orgs.models import Invitation, Membership, Organization, OrgRole, OrgStatus, OrgType
 from portal.regions import PROVINCES
@@ -150,7 +150,7 @@ def list_orgs(status: str = OrgStatus.VERIFIED, province: str = "", query: str =
         stmt = stmt.where(Organization.name.contains(query.strip()))
     stmt = stmt.order_by(Organization.created_at.desc(), Organization.id.desc())
     # A row shows the unit's name, type and place (``applicants``: and who applied), never its introduction.
-    options = (defer(Organization.introduction), *([selectinload(Organization.applicant)] if applicants else []))
+    options = (*left_out(Organization.introduction), *([selectinload(Organization.applicant)] if applicants else []))
     return paginate(stmt, page=page, per_page=per_page, options=options, count_by=Organization.id)
 
 

@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, not_, or_, select
-from sqlalchemy.orm import defer, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.cases.models import Theme
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import left_out, utcnow
 from portal.sessions.models import SESSION_LONG_COLUMNS, AgendaItem, Event, SessionStatus, SharingSession
 from portal.timezones import utc_to_shanghai
 
@@ -18,7 +18,7 @@ from portal.timezones import utc_to_shanghai
 def card_options() -> tuple:
     """What a session card (sessions/_card.html) shows, one query per kind: its event or series,
     its themes and its running order (to count the cases presented); its long text left out."""
-    return (*(defer(getattr(SharingSession, name)) for name in SESSION_LONG_COLUMNS),
+    return (*left_out(*(getattr(SharingSession, name) for name in SESSION_LONG_COLUMNS)),
             joinedload(SharingSession.event), joinedload(SharingSession.series),
             selectinload(SharingSession.themes),
             selectinload(SharingSession.agenda).defer(AgendaItem.notes))
