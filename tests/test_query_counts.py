@@ -226,6 +226,10 @@ def test_case_page_with_comments_discussion_sessions_and_adoptions(app, client, 
                 rows=("专家点评第0条", "专家点评第2条"))
     login(client, world["both"])  # a member of both units sees more on each case page
     assert_flat(app, client, f"/cases/{ids['case_small']}", f"/cases/{ids['case_large']}", label=" (unit member)")
+    for who, label in (("expert0@example.org", " (expert)"), (world["admin"], " (curator)")):
+        client.post("/auth/logout")
+        login(client, who)
+        assert_flat(app, client, f"/cases/{ids['case_small']}", f"/cases/{ids['case_large']}", label=label)
 
 
 def test_home(app, client, world):
