@@ -408,3 +408,4 @@ def test_zz_print_counts():
         print(f"{page:<40} {small:>4} {large:>4}")
 
 
+

@@ -334,6 +334,14 @@ def deletion_refusal(case: Case) -> str | None:
     return None
 
 
+def may_be_deleted(case: Case) -> bool:
+    """``deletion_refusal(case) is None``, without counting what others wrote when the case's
+    state alone refuses (every published case page asks, for the delete button)."""
+    if case.status not in (S.DRAFT, S.RETURNED) or case.published_at is not None:
+        return False
+    return deletion_refusal(case) is None
+
+
 def delete_case(actor, case: Case) -> None:
     """Delete a case for good (its attachments, versions and timeline go with it). Only a case's
     deleters (the unit's admin, curators) and only when deletion_refusal allows it."""
