@@ -33,12 +33,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
 
     from portal import cli, errors, search, security, templating
+    from portal.cases import facets
 
     errors.register_error_handlers(app)
     security.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     search.init_app(app)
+    facets.init_app(app)
     return app
 
 

@@ -313,13 +313,12 @@ def year_options(client) -> list[str]:
     return re.findall(r'<option value="(\d+)"', select[:select.index("</select>")])
 
 
-def test_year_filter_follows_published_cases(app, client, world):
-    """The years offered are cached, but never stale: a case edited, archived or changed by
-    another process (a raw UPDATE here, as another gunicorn worker would) shows at once."""
+def test_year_filter_follows_published_cases(app, client, world, tmp_path):
+    """The years offered are cached, but never stale: a case edited, archived, or restored
+    through another worker process (a second app on the same database here) shows at once."""
     from datetime import date
 
-    from sqlalchemy import text
-
+    from portal import create_app
     from portal.auth.services import get_user_by_email
     from portal.cases import services
     from portal.cases.models import Case
@@ -343,9 +342,14 @@ def test_year_filter_follows_published_cases(app, client, world):
         db.session.commit()
     assert "2016" not in year_options(client)
 
-    with app.app_context():  # another process restores it without this one hearing of it
-        db.session.execute(text("UPDATE cases SET status = 'published' WHERE id = :id"), {"id": case_id})
+    other_worker = create_app({"TESTING": True, "INSTANCE_DIR": str(tmp_path / "other"), "SEARCH_SYNC": "off",
+                               "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                               "SECRET_KEY": "test-secret-key"})
+    with other_worker.app_context():
+        services.transition(get_user_by_email(world["admin"]), db.session.get(Case, case_id), "restore")
         db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
     assert "2016" in year_options(client)
 
 

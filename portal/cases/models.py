@@ -170,6 +170,17 @@ class Case(db.Model):
         return next((t for t in reversed(self.transitions) if t.to_status == CaseStatus.RETURNED), None)
 
 
+class FacetVersion(db.Model):
+    """A counter per kind of data (row "cases"), raised in the same transaction as every change
+    to it (portal.cases.facets): what a worker computed from that data and cached is good while
+    the counter it read stays the same, whichever worker made the change."""
+
+    __tablename__ = "facet_versions"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
+
+
 class Attachment(db.Model):
     __tablename__ = "attachments"
     __table_args__ = (at_least("size"),)

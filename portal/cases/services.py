@@ -591,31 +591,6 @@ def list_published(filters: CaseFilters, page: int = 1, per_page: int = 12):
     return paginate(stmt, page=page, per_page=per_page, options=card_options(), count_by=Case.id)
 
 
-def published_cases_version() -> tuple:
-    """A cheap fingerprint of the published cases, which changes whenever a case is published,
-    archived, restored, deleted or edited (saving sets updated_at): their number, the sum of
-    their ids and the newest updated_at and published_at. Facets computed from the published
-    cases are kept until it changes; every worker process asks the database for it, so a
-    change made through any worker is seen by all."""
-    row = db.session.execute(
-        select(func.count(Case.id), func.coalesce(func.sum(Case.id), 0), func.max(Case.updated_at),
-               func.max(Case.published_at)).where(Case.status == S.PUBLISHED)).one()
-    return tuple(row)
-
-
-def cached_facet(name: str, compute):
-    """``compute()``'s value (plain data, never ORM objects), kept in this process until
-    :func:`published_cases_version` changes."""
-    store = current_app.extensions.setdefault("case_facets", {})
-    version = published_cases_version()
-    hit = store.get(name)
-    if hit is not None and hit[0] == version:
-        return hit[1]
-    value = compute()
-    store[name] = (version, value)
-    return value
-
-
 def _published_years() -> list[int]:
     rows = db.session.execute(
         select(Case.year).where(Case.status == S.PUBLISHED, Case.year.is_not(None))
@@ -625,7 +600,9 @@ def _published_years() -> list[int]:
 
 def published_years() -> list[int]:
     """The years of published cases, newest first (the /cases year filter)."""
-    return list(cached_facet("published_years", _published_years))
+    from portal.cases import facets
+
+    return list(facets.cached("published_years", _published_years))
 
 
 def org_published_cases(org: Organization, limit: int = 50) -> list[Case]:
