@@ -1,7 +1,7 @@
-"""Facets computed from the published cases (the /cases year filter), cached in each worker
-process until a case changes.
+"""Facets computed from the published cases and the themes (the /cases year and theme filters,
+the home page's theme counts), cached in each worker process until a case or a theme changes.
 
-Every transaction that adds, changes or deletes a case raises the ``cases`` row of
+Every transaction that adds, changes or deletes a case or a theme raises the ``cases`` row of
 ``facet_versions`` just before it commits; a cached value is used while the row still holds the
 number it was computed under. Reading the row is one primary-key look-up, and since the row is in
 the database a change made through any gunicorn worker (or the CLI) is seen by all of them.
@@ -9,11 +9,13 @@ Changes made with raw SQL that bypasses the ORM must raise the row themselves (o
 """
 from __future__ import annotations
 
-from flask import Flask, current_app
-from sqlalchemy import event, select, update
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import and_, event, func, select, update
 from sqlalchemy.orm import Session
 
-from portal.cases.models import Case, FacetVersion
+from portal.cases.models import Case, CaseStatus, FacetVersion, Theme, case_themes
 from portal.extensions import db
 
 CASES = "cases"
@@ -21,7 +23,7 @@ _CHANGED = "portal_cases_changed"
 
 
 def _after_flush(session: Session, _context) -> None:
-    if any(isinstance(obj, Case) for obj in (*session.new, *session.dirty, *session.deleted)):
+    if any(isinstance(obj, Case | Theme) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info[_CHANGED] = True
 
 
@@ -32,6 +34,8 @@ def _before_commit(session: Session) -> None:
     if session.info.pop(_CHANGED, False):
         session.execute(update(FacetVersion).where(FacetVersion.name == CASES)
                         .values(version=FacetVersion.version + 1))
+        if has_app_context():
+            g.pop(_VERSION, None)  # this request reads the new number from now on
 
 
 def _after_rollback(session: Session, transaction) -> None:
@@ -46,9 +50,15 @@ def init_app(app: Flask) -> None:
         event.listen(Session, "after_soft_rollback", _after_rollback)
 
 
+_VERSION = "portal_cases_version"
+
+
 def cases_version() -> int | None:
-    """The counter of the cases (None when the row is missing: nothing is cached then)."""
-    return db.session.scalar(select(FacetVersion.version).where(FacetVersion.name == CASES))
+    """The counter of the cases (None when the row is missing: nothing is cached then), read
+    once per request."""
+    if _VERSION not in g:
+        setattr(g, _VERSION, db.session.scalar(select(FacetVersion.version).where(FacetVersion.name == CASES)))
+    return g.get(_VERSION)
 
 
 def cached(name: str, compute):
@@ -62,3 +72,26 @@ def cached(name: str, compute):
     value = compute()
     store[name] = (version, value)
     return value
+
+
+@dataclass(frozen=True)
+class ThemeRef:
+    """A theme as the filters and the home page show it (plain data, safe to keep between requests)."""
+    id: int
+    name: str
+    retired: bool
+
+
+def theme_refs() -> list[ThemeRef]:
+    """Every theme, active ones first, in the vocabulary's order."""
+    return cached("themes", lambda: [
+        ThemeRef(t.id, t.name, t.retired)
+        for t in db.session.scalars(select(Theme).order_by(Theme.retired, Theme.position, Theme.id))])
+
+
+def theme_counts() -> dict[int, int]:
+    """Theme id -> number of published cases with that theme."""
+    return cached("theme_counts", lambda: dict(db.session.execute(
+        select(case_themes.c.theme_id, func.count(Case.id))
+        .join(Case, and_(Case.id == case_themes.c.case_id, Case.status == CaseStatus.PUBLISHED))
+        .group_by(case_themes.c.theme_id)).all()))

@@ -93,6 +93,13 @@ def active_themes() -> list[Theme]:
     return list(db.session.scalars(select(Theme).where(Theme.retired.is_(False)).order_by(Theme.position, Theme.id)))
 
 
+def filter_themes() -> list:
+    """The themes of the /cases filter (cached plain data: portal.cases.facets.ThemeRef)."""
+    from portal.cases import facets
+
+    return facets.theme_refs()
+
+
 def all_themes() -> list[Theme]:
     return list(db.session.scalars(select(Theme).order_by(Theme.retired, Theme.position, Theme.id)))
 

@@ -63,7 +63,7 @@ def index():
     org = db.session.get(Organization, filters.org) if filters.org else None
     if org is not None and not permissions.can_view_org(current_user, org):
         org = None  # pending and rejected units do not leak their name through the filter
-    themes = services.all_themes()
+    themes = services.filter_themes()
     args = _list_args(filters)
     return render_template("cases/index.html", cases=cases, filters=filters, themes=themes,
                            provinces=PROVINCES, years=services.published_years(),

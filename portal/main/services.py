@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, not_, or_, select, union
+from sqlalchemy import exists, func, not_, or_, select, union
 from sqlalchemy.orm import aliased, selectinload
 
 from portal import permissions
-from portal.cases.models import Case, CaseStatus, Theme, case_themes
+from portal.cases import facets
+from portal.cases.facets import ThemeRef
+from portal.cases.models import Case, CaseStatus
 from portal.extensions import db
 from portal.orgs.models import Membership, Organization, OrgStatus
 from portal.reviews.models import AssignmentStatus, ExpertComment
@@ -76,7 +78,7 @@ class HomePage:
     next_session: NextSession | None
     last_archived: SharingSession | None
     comments: list[ExpertComment]
-    themes: list[tuple[Theme, int]]
+    themes: list[tuple[ThemeRef, int]]
     figures: Figures
     panel: Panel | None
     invite_to_apply: bool     # 申请注册单位 is offered to people who belong to no unit
@@ -134,16 +136,11 @@ def recent_expert_comments(limit: int = COMMENTS_LIMIT) -> list[ExpertComment]:
         .order_by(ExpertComment.created_at.desc(), ExpertComment.id.desc()).limit(limit)))
 
 
-def themes_with_counts() -> list[tuple[Theme, int]]:
-    """Active themes with their number of published cases, in the vocabulary's order."""
-    published = and_(Case.id == case_themes.c.case_id, Case.status == CaseStatus.PUBLISHED)
-    rows = db.session.execute(
-        select(Theme, func.count(Case.id))
-        .outerjoin(case_themes, case_themes.c.theme_id == Theme.id)
-        .outerjoin(Case, published)
-        .where(Theme.retired.is_(False))
-        .group_by(Theme.id).order_by(Theme.position, Theme.id)).all()
-    return [(theme, n) for theme, n in rows]
+def themes_with_counts() -> list[tuple[ThemeRef, int]]:
+    """Active themes with their number of published cases, in the vocabulary's order (cached
+    until a case or a theme changes: portal.cases.facets)."""
+    counts = facets.theme_counts()
+    return [(theme, counts.get(theme.id, 0)) for theme in facets.theme_refs() if not theme.retired]
 
 
 def figures() -> Figures:
