@@ -353,6 +353,39 @@ def test_year_filter_follows_published_cases(app, client, world, tmp_path):
     assert "2016" in year_options(client)
 
 
+def test_theme_filter_and_counts_follow_theme_and_case_changes(app, client, world):
+    """Theme names and counts are cached too: a renamed theme and a case given a theme show at once."""
+    import re
+
+    from portal.auth.services import get_user_by_email
+    from portal.cases import services
+    from portal.cases.models import Case, Theme
+    from portal.extensions import db
+
+    ids = world["ids"]
+
+    def home_count(name):
+        found = re.search(re.escape(name) + r' <span class="count">(\d+)</span>', client.get("/").get_data(as_text=True))
+        return int(found.group(1)) if found else None
+
+    with app.app_context():
+        old_name = db.session.get(Theme, ids["theme_large"]).name
+    assert old_name in client.get("/cases").get_data(as_text=True)
+    assert home_count(old_name) == 6
+    with app.app_context():
+        admin = get_user_by_email(world["admin"])
+        services.rename_theme(admin, db.session.get(Theme, ids["theme_large"]), "改名后的主题")
+        case = db.session.get(Case, ids["case_small"])
+        data = services.CaseData(**{n: getattr(case, n) for n in services.CONTENT_FIELDS},
+                                 themes=[t.name for t in case.themes] + ["改名后的主题"],
+                                 tags=[t.name for t in case.tags])
+        services.update_case(admin, case, data)
+        db.session.commit()
+    page = client.get("/cases").get_data(as_text=True)
+    assert "改名后的主题" in page and f">{old_name}<" not in page
+    assert home_count("改名后的主题") == 7
+
+
 # Signed-in pages --------------------------------------------------------------------------------
 
 def test_notifications_list(app, client, world):
