@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_blueprints(app)
 
     from portal import cli, edge, errors, httpcache, mail, pagecache, search, security, templating
+    from portal.cases import facets
 
     errors.register_error_handlers(app)
     edge.init_app(app)
@@ -46,6 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     search.init_app(app)
     mail.init_app(app)
+    facets.init_app(app)
     return app
 
 

@@ -29,3 +29,39 @@ def at_least(column: str, minimum: int = 0, name: str | None = None):
     from sqlalchemy import CheckConstraint
 
     return CheckConstraint(f"{column} IS NULL OR {column} >= {int(minimum)}", name=name or column)
+
+
+
+def left_out(*columns, strict: bool = True) -> list:
+    """``defer()`` options for the long columns a list does not show. ``strict``: under TESTING
+    reading one raises instead of quietly loading it row by row (a list page that starts showing
+    one must load it in its query)."""
+    from flask import current_app
+    from sqlalchemy.orm import defer
+
+    raise_on_read = strict and bool(current_app.testing)
+    return [defer(column, raiseload=raise_on_read) for column in columns]
+
+
+def paginate(stmt, *, page: int, per_page: int, options=(), count_by=None):
+    """``db.paginate`` for list pages, with a count that loads no rows: ``SELECT count(*)`` over
+    the ids the filters match (``count_by``: the entity's primary key column), not over whole
+    rows with their long text; ``options`` (eager loads, deferred columns) go on the page query
+    only. Out-of-range pages are empty, as with ``error_out=False``."""
+    from flask_sqlalchemy.pagination import SelectPagination
+    from sqlalchemy import func, select
+
+    from portal.extensions import db
+
+    class IdCountPagination(SelectPagination):
+        def _query_items(self):
+            page_stmt = stmt.options(*options).limit(self.per_page).offset(self._query_offset)
+            return list(db.session.execute(page_stmt).unique().scalars())
+
+        def _query_count(self):
+            ids = stmt.order_by(None)
+            if count_by is not None:
+                ids = ids.with_only_columns(count_by)
+            return db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+
+    return IdCountPagination(page=page, per_page=per_page, error_out=False)

@@ -141,9 +141,9 @@ def can_delete_case(user, case) -> bool:
     messages are portal.cases.services.deletion_refusal). Everything else is archived, not deleted."""
     if not is_case_deleter(user, case):
         return False
-    from portal.cases.services import deletion_refusal
+    from portal.cases.services import may_be_deleted
 
-    return deletion_refusal(case) is None
+    return may_be_deleted(case)
 
 
 def can_see_case_timeline(user, case) -> bool:

@@ -219,6 +219,8 @@ def _shared_app(database, app_config, tmp_path_factory):
     app.config.clear()
     app.config.update(entry["config"])
     limiter.reset()
+    # Facets cached under a version number: restoring a database can bring an old number back.
+    app.extensions.pop("case_facets", None)
     # The searcher and result caches are keyed by the index folder, which this app keeps.
     with app.app_context():
         service.reset_for_tests()

@@ -177,9 +177,11 @@ def _ms(text: str) -> float:
     return float(value) * _UNIT[unit]
 
 
-def wrk(url: str, seconds: float, connections: int) -> dict:
-    out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", url],
-                         capture_output=True, text=True, check=True).stdout
+def wrk(url: str, seconds: float, connections: int, script: Path | None = None, env: dict | None = None) -> dict:
+    """One wrk run; ``script`` (a Lua file) and ``env`` for signed-in pages (bench/load)."""
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency"] + (["-s", str(script)] if script else [])
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True,
+                         env={**os.environ, **(env or {})}).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.M))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)

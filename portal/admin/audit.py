@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from portal.admin.models import AuditEntry
 from portal.extensions import db
+from portal.models_base import paginate
 
 
 def record(actor, action: str, target, summary: str = "") -> AuditEntry:
@@ -95,7 +97,9 @@ def recent_entries(action_prefix: str | None = None, page: int = 1, per_page: in
     query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
     if action_prefix:
         query = query.where(AuditEntry.action.startswith(action_prefix + "."))
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    # Each row names its actor: loaded in one query for the page, not one per row.
+    return paginate(query, page=page, per_page=per_page, options=(selectinload(AuditEntry.actor),),
+                    count_by=AuditEntry.id)
 
 
 #: Audit targets that have their own page: table name -> (endpoint, URL argument).

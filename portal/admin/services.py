@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from portal import permissions
 from portal.admin import audit
 from portal.auth.models import ReviewerProfile, User
 from portal.errors import PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.models_base import new_token, utcnow
+from portal.models_base import new_token, paginate, utcnow
 
 
 def _require_admin(actor) -> None:
@@ -31,7 +32,8 @@ def search_users(actor, query: str = "", role: str = "", page: int = 1, per_page
         stmt = stmt.join(ReviewerProfile).where(ReviewerProfile.active.is_(True))
     elif role == "disabled":
         stmt = stmt.where(User.disabled_at.is_not(None))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page=page, per_page=per_page, options=(selectinload(User.reviewer_profile),),
+                    count_by=User.id)
 
 
 def set_admin(actor, user: User, value: bool) -> None:

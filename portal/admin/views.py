@@ -102,7 +102,7 @@ def orgs():
     if status not in {s.value for s in OrgStatus}:
         status = OrgStatus.PENDING
     page = request.args.get("page", 1, type=query_int)
-    result = org_services.list_orgs(status=status, query=request.args.get("q", "")[:100], page=page)
+    result = org_services.list_orgs(status=status, query=request.args.get("q", "")[:100], page=page, applicants=True)
     counts = dict(db.session.execute(select(Organization.status, func.count()).group_by(Organization.status)).all())
     return render_template("admin/orgs.html", orgs=result, status=status, counts=counts)
 

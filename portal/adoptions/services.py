@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager
 
 from portal import permissions
 from portal.adoptions.models import AdoptionKind, AdoptionReport
@@ -109,7 +109,7 @@ def case_reports(case: Case) -> list[AdoptionReport]:
     return list(db.session.scalars(
         select(AdoptionReport).join(Organization, Organization.id == AdoptionReport.org_id)
         .where(AdoptionReport.case_id == case.id, Organization.status == OrgStatus.VERIFIED)
-        .options(selectinload(AdoptionReport.org))
+        .options(contains_eager(AdoptionReport.org))
         .order_by(AdoptionReport.created_at, AdoptionReport.id)))
 
 

@@ -9,6 +9,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.admin import audit
 from portal.auth.models import LoginSession, User
@@ -140,9 +141,15 @@ def user_for_cookie(cookie_id: str) -> User | None:
     # Only commit the "last seen" time when this query starts the request's transaction: a
     # commit here must never carry along a view's unfinished changes.
     may_commit = not db.session().in_transaction()
+    from portal.orgs.models import Membership
+
+    # Every page's header asks for the user's units and reviewer status: loaded with the user
+    # (two statements in all, not one per unit).
     found = db.session.execute(
         select(User, LoginSession).join(LoginSession, LoginSession.user_id == User.id)
-        .where(User.id == int(uid), LoginSession.secret_hash == _hash_secret(secret))).first()
+        .where(User.id == int(uid), LoginSession.secret_hash == _hash_secret(secret))
+        .options(joinedload(User.reviewer_profile), selectinload(User.memberships).joinedload(Membership.org))
+    ).first()
     if found is None:
         return None
     user, row = found

@@ -41,6 +41,11 @@ SECTIONS: dict[str, str] = {
 }
 REQUIRED_SECTIONS = ("background", "approach", "outcomes", "lessons")
 
+#: The long text columns of a case that no card or list row shows: list queries leave them out
+#: (``services.card_options``) and load them only on the case page. A new long column (such as
+#: the rendered HTML of a section) is added here and every list stops loading it.
+LONG_COLUMNS: tuple[str, ...] = (*SECTIONS, *(f"{name}_html" for name in SECTIONS))
+
 case_themes = Table(
     "case_themes",
     db.metadata,
@@ -170,6 +175,17 @@ class Case(db.Model):
     @property
     def last_return(self) -> CaseTransition | None:
         return next((t for t in reversed(self.transitions) if t.to_status == CaseStatus.RETURNED), None)
+
+
+class FacetVersion(db.Model):
+    """A counter per kind of data (row "cases"), raised in the same transaction as every change
+    to it (portal.cases.facets): what a worker computed from that data and cached is good while
+    the counter it read stays the same, whichever worker made the change."""
+
+    __tablename__ = "facet_versions"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    version: Mapped[int] = mapped_column(default=0)
 
 
 class Attachment(db.Model):

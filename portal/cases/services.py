@@ -12,13 +12,14 @@ from datetime import date
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import undefer_group
+from sqlalchemy.orm import joinedload, selectinload, undefer_group
 
 from portal import permissions, storage, uploads
 from portal.admin import audit
 from portal.auth.models import User
 from portal.cases import privacy
 from portal.cases.models import (
+    LONG_COLUMNS,
     REQUIRED_SECTIONS,
     SECTIONS,
     Attachment,
@@ -33,7 +34,7 @@ from portal.cases.models import (
 )
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import left_out, paginate, utcnow
 from portal.notifications import services as notifications
 from portal.orgs.models import Organization, OrgStatus
 from portal.regions import PROVINCES
@@ -90,6 +91,13 @@ class CaseData:
 
 def active_themes() -> list[Theme]:
     return list(db.session.scalars(select(Theme).where(Theme.retired.is_(False)).order_by(Theme.position, Theme.id)))
+
+
+def filter_themes() -> list:
+    """The themes of the /cases filter (cached plain data: portal.cases.facets.ThemeRef)."""
+    from portal.cases import facets
+
+    return facets.theme_refs()
 
 
 def all_themes() -> list[Theme]:
@@ -186,10 +194,16 @@ def validate_case_data(data: CaseData) -> CaseData:
 
 # Loading ------------------------------------------------------------------------------
 
-def get_visible_case(user, case_id: int) -> Case:
-    """404 for unknown ids and for cases the user may not see, so drafts do not leak."""
+def get_visible_case(user, case_id: int, *, page: bool = False) -> Case:
+    """404 for unknown ids and for cases the user may not see, so drafts do not leak.
+    ``page``: with what the case page shows of the case itself (unit, themes, tags, attachments)
+    loaded along, one query per kind."""
     # With its stored section HTML (deferred, as lists do not show it) in the same query.
-    case = db.session.get(Case, case_id, options=[undefer_group("sections_html")])
+    options = [undefer_group("sections_html")]
+    if page:
+        options += [joinedload(Case.org), selectinload(Case.themes), selectinload(Case.tags),
+                    selectinload(Case.attachments)]
+    case = db.session.get(Case, case_id, options=options)
     if case is None or not permissions.can_view_case(user, case):
         raise NotFound(_("未找到该案例。"))
     return case
@@ -317,24 +331,20 @@ def others_content(case: Case) -> list[str]:
 
     if case.id is None:
         return []
-
-    def count(stmt) -> int:
-        return db.session.scalar(stmt) or 0
-
-    counts = (
-        (count(select(func.count(ExpertComment.id)).where(ExpertComment.case_id == case.id)),
-         lambda n: _("专家点评 %(n)d 条", n=n)),
-        (count(select(func.count(InternalReview.id)).join(ReviewAssignment)
-               .where(ReviewAssignment.case_id == case.id)),
-         lambda n: _("评审意见 %(n)d 条", n=n)),
-        (count(select(func.count(Comment.id)).where(Comment.case_id == case.id,
-                                                   Comment.status != CommentStatus.DELETED)),
-         lambda n: _("讨论 %(n)d 条", n=n)),
-        (count(select(func.count(AdoptionReport.id)).where(AdoptionReport.case_id == case.id)),
-         lambda n: _("借鉴反馈 %(n)d 份", n=n)),
-        (count(select(func.count(AgendaItem.id)).where(AgendaItem.case_id == case.id)),
-         lambda n: _("分享会议程 %(n)d 项", n=n)),
-    )
+    # One statement: each count a scalar subquery.
+    numbers = db.session.execute(select(
+        select(func.count(ExpertComment.id)).where(ExpertComment.case_id == case.id).scalar_subquery(),
+        select(func.count(InternalReview.id)).join(ReviewAssignment)
+        .where(ReviewAssignment.case_id == case.id).scalar_subquery(),
+        select(func.count(Comment.id)).where(Comment.case_id == case.id,
+                                             Comment.status != CommentStatus.DELETED).scalar_subquery(),
+        select(func.count(AdoptionReport.id)).where(AdoptionReport.case_id == case.id).scalar_subquery(),
+        select(func.count(AgendaItem.id)).where(AgendaItem.case_id == case.id).scalar_subquery(),
+    )).one()
+    labels = (lambda n: _("专家点评 %(n)d 条", n=n), lambda n: _("评审意见 %(n)d 条", n=n),
+              lambda n: _("讨论 %(n)d 条", n=n), lambda n: _("借鉴反馈 %(n)d 份", n=n),
+              lambda n: _("分享会议程 %(n)d 项", n=n))
+    counts = [(int(n or 0), label) for n, label in zip(numbers, labels, strict=True)]
     return [label(n) for n, label in counts if n]
 
 
@@ -351,6 +361,14 @@ def deletion_refusal(case: Case) -> str | None:
     if others:
         return _("含有他人内容（专家点评、评审意见等）的案例不能删除，以免他人署名的内容随之丢失。") + what
     return None
+
+
+def may_be_deleted(case: Case) -> bool:
+    """``deletion_refusal(case) is None``, without counting what others wrote when the case's
+    state alone refuses (every published case page asks, for the delete button)."""
+    if case.status not in (S.DRAFT, S.RETURNED) or case.published_at is not None:
+        return False
+    return deletion_refusal(case) is None
 
 
 def delete_case(actor, case: Case) -> None:
@@ -569,6 +587,20 @@ class CaseFilters:
     sort: str = "newest"
 
 
+def card_options(*, themes: bool = True, org: bool = True, strict: bool = True) -> tuple:
+    """Loader options for a list of cases: the long text columns (``LONG_COLUMNS``) left out,
+    the unit and the themes each card shows loaded in one query per kind, not one per case.
+    ``strict`` (for a page's own list): under TESTING reading a left-out column raises instead
+    of loading it quietly row by row. Not strict: for cases loaded alongside something else
+    (a session's running order), which may be the very case a page shows in full."""
+    options = left_out(*(getattr(Case, name) for name in LONG_COLUMNS), strict=strict)
+    if themes:
+        options.append(selectinload(Case.themes))
+    if org:
+        options.append(joinedload(Case.org))
+    return tuple(options)
+
+
 def list_published(filters: CaseFilters, page: int = 1, per_page: int = 12):
     stmt = select(Case).where(Case.status == S.PUBLISHED)
     if filters.theme:
@@ -585,19 +617,27 @@ def list_published(filters: CaseFilters, page: int = 1, per_page: int = 12):
         stmt = stmt.where(Case.featured.is_(True))
     order = (Case.view_count.desc(),) if filters.sort == "views" else ()
     stmt = stmt.order_by(*order, Case.published_at.desc(), Case.id.desc())
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page=page, per_page=per_page, options=card_options(), count_by=Case.id)
 
 
-def published_years() -> list[int]:
+def _published_years() -> list[int]:
     rows = db.session.execute(
         select(Case.year).where(Case.status == S.PUBLISHED, Case.year.is_not(None))
         .distinct())
     return sorted({int(r[0]) for r in rows}, reverse=True)
 
 
+def published_years() -> list[int]:
+    """The years of published cases, newest first (the /cases year filter)."""
+    from portal.cases import facets
+
+    return list(facets.cached("published_years", _published_years))
+
+
 def org_published_cases(org: Organization, limit: int = 50) -> list[Case]:
     return list(db.session.scalars(
         select(Case).where(Case.org_id == org.id, Case.status == S.PUBLISHED)
+        .options(*card_options(org=False))
         .order_by(Case.published_at.desc()).limit(limit)))
 
 
@@ -607,13 +647,22 @@ def unit_cases(user) -> list[Case]:
     if not org_ids:
         return []
     return list(db.session.scalars(
-        select(Case).where(Case.org_id.in_(org_ids)).order_by(Case.updated_at.desc(), Case.id.desc())))
+        select(Case).where(Case.org_id.in_(org_ids)).options(*card_options(themes=False))
+        .order_by(Case.updated_at.desc(), Case.id.desc())))
+
+
+def _queue_statuses(status: str | None) -> list[str]:
+    return [status] if status in STATUS_LABELS else [S.SUBMITTED, S.IN_REVIEW]
 
 
 def curation_queue(status: str | None = None) -> list[Case]:
-    statuses = [status] if status in STATUS_LABELS else [S.SUBMITTED, S.IN_REVIEW]
     return list(db.session.scalars(
-        select(Case).where(Case.status.in_(statuses)).order_by(Case.submitted_at.asc().nullslast(), Case.id)))
+        select(Case).where(Case.status.in_(_queue_statuses(status))).options(*card_options(themes=False))
+        .order_by(Case.submitted_at.asc().nullslast(), Case.id)))
+
+
+def curation_queue_count(status: str | None = None) -> int:
+    return db.session.scalar(select(func.count(Case.id)).where(Case.status.in_(_queue_statuses(status)))) or 0
 
 
 def orgs_for_new_case(user) -> list[Organization]:

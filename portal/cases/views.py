@@ -64,7 +64,7 @@ def index():
     org = db.session.get(Organization, filters.org) if filters.org else None
     if org is not None and not permissions.can_view_org(current_user, org):
         org = None  # pending and rejected units do not leak their name through the filter
-    themes = services.all_themes()
+    themes = services.filter_themes()
     args = _list_args(filters)
     return render_template("cases/index.html", cases=cases, filters=filters, themes=themes,
                            provinces=PROVINCES, years=services.published_years(),
@@ -91,7 +91,7 @@ def queue():
 
 @bp.route("/cases/<int:case_id>")
 def show(case_id: int):
-    case = services.get_visible_case(current_user, case_id)
+    case = services.get_visible_case(current_user, case_id, page=True)
     if case.is_published and not permissions.is_case_unit_member(current_user, case):
         viewcount.record(case.id)  # counted in memory or Redis, written in batches: no UPDATE here
     return page.render_case_page(case)

@@ -270,13 +270,16 @@ def require_moderator(actor) -> None:
 
 def moderation_queue(actor) -> list[Comment]:
     """Held and hidden comments, and visible ones with open reports; oldest first."""
+    from portal.cases.services import card_options
+
     require_moderator(actor)
     has_open = exists().where(CommentReport.comment_id == Comment.id, CommentReport.resolved_at.is_(None))
     query = (select(Comment)
              .where(Comment.status != S.DELETED,
                     or_(Comment.status.in_([S.HELD, S.HIDDEN]), has_open))
              .options(selectinload(Comment.reports).selectinload(CommentReport.reporter),
-                      selectinload(Comment.author), selectinload(Comment.case))
+                      selectinload(Comment.author),
+                      selectinload(Comment.case).options(*card_options(themes=False, org=False, strict=False)))
              .order_by(Comment.created_at, Comment.id))
     return list(db.session.scalars(query))
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, not_, or_, select, union
+from sqlalchemy import exists, func, not_, or_, select, union
 from sqlalchemy.orm import aliased, selectinload
 
 from portal import permissions
-from portal.cases.models import Case, CaseStatus, Theme, case_themes
+from portal.cases import facets
+from portal.cases.facets import ThemeRef
+from portal.cases.models import Case, CaseStatus
 from portal.extensions import db
 from portal.orgs.models import Membership, Organization, OrgStatus
 from portal.reviews.models import AssignmentStatus, ExpertComment
@@ -76,15 +78,16 @@ class HomePage:
     next_session: NextSession | None
     last_archived: SharingSession | None
     comments: list[ExpertComment]
-    themes: list[tuple[Theme, int]]
+    themes: list[tuple[ThemeRef, int]]
     figures: Figures
     panel: Panel | None
     invite_to_apply: bool     # 申请注册单位 is offered to people who belong to no unit
 
 
 def _published_cases():
-    return (select(Case).where(Case.status == CaseStatus.PUBLISHED)
-            .options(selectinload(Case.org), selectinload(Case.themes)))
+    from portal.cases.services import card_options
+
+    return select(Case).where(Case.status == CaseStatus.PUBLISHED).options(*card_options())
 
 
 def featured_cases(limit: int = FEATURED_LIMIT) -> list[Case]:
@@ -123,23 +126,21 @@ def recent_expert_comments(limit: int = COMMENTS_LIMIT) -> list[ExpertComment]:
     """The newest expert comments on published cases. A public expert comment is always signed:
     a reviewer whose assignment hides them from the unit may not post one
     (reviews.services._may_comment), so nothing here can reveal a hidden reviewer."""
+    from portal.cases.services import card_options
+
     return list(db.session.scalars(
         select(ExpertComment).join(Case, Case.id == ExpertComment.case_id)
         .where(Case.status == CaseStatus.PUBLISHED)
-        .options(selectinload(ExpertComment.author), selectinload(ExpertComment.case).selectinload(Case.org))
+        .options(selectinload(ExpertComment.author),
+                 selectinload(ExpertComment.case).options(*card_options(themes=False)))
         .order_by(ExpertComment.created_at.desc(), ExpertComment.id.desc()).limit(limit)))
 
 
-def themes_with_counts() -> list[tuple[Theme, int]]:
-    """Active themes with their number of published cases, in the vocabulary's order."""
-    published = and_(Case.id == case_themes.c.case_id, Case.status == CaseStatus.PUBLISHED)
-    rows = db.session.execute(
-        select(Theme, func.count(Case.id))
-        .outerjoin(case_themes, case_themes.c.theme_id == Theme.id)
-        .outerjoin(Case, published)
-        .where(Theme.retired.is_(False))
-        .group_by(Theme.id).order_by(Theme.position, Theme.id)).all()
-    return [(theme, n) for theme, n in rows]
+def themes_with_counts() -> list[tuple[ThemeRef, int]]:
+    """Active themes with their number of published cases, in the vocabulary's order (cached
+    until a case or a theme changes: portal.cases.facets)."""
+    counts = facets.theme_counts()
+    return [(theme, counts.get(theme.id, 0)) for theme in facets.theme_refs() if not theme.retired]
 
 
 def figures() -> Figures:
@@ -150,14 +151,16 @@ def figures() -> Figures:
     places = union(select(Organization.province).where(verified, Organization.province != ""),
                    select(Case.province).where(published, Case.province != "")).subquery()
     held = not_(upcoming())
-    return Figures(
-        cases=db.session.scalar(select(func.count()).select_from(Case).where(published)) or 0,
-        units=db.session.scalar(select(func.count()).select_from(Organization).where(verified)) or 0,
-        provinces=db.session.scalar(select(func.count()).select_from(places)) or 0,
-        sessions=db.session.scalar(select(func.count()).select_from(SharingSession).where(held)) or 0,
-        participants=db.session.scalar(select(func.coalesce(func.sum(SharingSession.participants), 0))
-                                       .where(held)) or 0,
-    )
+    # One statement: each figure a scalar subquery.
+    row = db.session.execute(select(
+        select(func.count()).select_from(Case).where(published).scalar_subquery(),
+        select(func.count()).select_from(Organization).where(verified).scalar_subquery(),
+        select(func.count()).select_from(places).scalar_subquery(),
+        select(func.count()).select_from(SharingSession).where(held).scalar_subquery(),
+        select(func.coalesce(func.sum(SharingSession.participants), 0)).where(held).scalar_subquery(),
+    )).one()
+    cases, units, provinces, sessions, participants = (int(value or 0) for value in row)
+    return Figures(cases=cases, units=units, provinces=provinces, sessions=sessions, participants=participants)
 
 
 def _unanswered_questions(org_ids: list[int]):
@@ -175,7 +178,7 @@ def _unanswered_questions(org_ids: list[int]):
 
 
 def _unit_part(user, panel: Panel) -> None:
-    from portal.cases.services import orgs_for_new_case
+    from portal.cases.services import card_options, orgs_for_new_case
 
     orgs = orgs_for_new_case(user)
     panel.has_unit = bool(user.memberships)
@@ -185,7 +188,7 @@ def _unit_part(user, panel: Panel) -> None:
     org_ids = [o.id for o in orgs]
     counts = dict(db.session.execute(select(Case.status, func.count()).where(Case.org_id.in_(org_ids))
                                      .group_by(Case.status)).all())
-    mine = (select(Case).where(Case.org_id.in_(org_ids)).options(selectinload(Case.org))
+    mine = (select(Case).where(Case.org_id.in_(org_ids)).options(*card_options(themes=False, strict=False))
             .order_by(Case.updated_at.desc(), Case.id.desc()))
     panel.drafts = list(db.session.scalars(mine.where(Case.status == CaseStatus.DRAFT).limit(5)))
     panel.returned = list(db.session.scalars(mine.where(Case.status == CaseStatus.RETURNED).limit(5)))
@@ -193,7 +196,8 @@ def _unit_part(user, panel: Panel) -> None:
     from portal.discussion.models import Comment
 
     panel.questions = list(db.session.scalars(
-        questions.options(selectinload(Comment.case), selectinload(Comment.author))
+        questions.options(selectinload(Comment.case).options(*card_options(themes=False, org=False, strict=False)),
+                          selectinload(Comment.author))
         .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(QUESTIONS_LIMIT)))
     panel.unit_counts = {
         "published": counts.get(CaseStatus.PUBLISHED, 0), "drafts": counts.get(CaseStatus.DRAFT, 0),
@@ -215,10 +219,10 @@ def personal_panel(user) -> Panel | None:
         panel.assignments_due = [row for row in reviewer_queue(user)
                                  if row.assignment.status == AssignmentStatus.PENDING]
     if permissions.can_curate(user):
-        from portal.cases.services import curation_queue
+        from portal.cases.services import curation_queue_count
 
         panel.can_curate = True
-        panel.cases_waiting = len(curation_queue())
+        panel.cases_waiting = curation_queue_count()
     if permissions.can_review_orgs(user):
         panel.can_review_orgs = True
         panel.unit_applications = db.session.scalar(

@@ -19,7 +19,7 @@ from portal.auth.models import User
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
 from portal.mail import send_after_commit
-from portal.models_base import utcnow
+from portal.models_base import paginate, utcnow
 from portal.notifications.models import DigestFrequency, Follow, FollowTarget, Kind, Notification, NotificationPreference
 from portal.regions import PROVINCES
 from portal.urls import safe_next_url, site_path
@@ -96,7 +96,7 @@ def list_for(user: User, page: int = 1, per_page: int = PER_PAGE):
     """The user's own notifications, newest first, paginated."""
     stmt = (select(Notification).where(Notification.user_id == user.id)
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return paginate(stmt, page=page, per_page=per_page, count_by=Notification.id)
 
 
 def get_own(user: User, notification_id: int) -> Notification:

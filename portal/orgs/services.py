@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal import permissions
 from portal.admin import audit
@@ -15,7 +16,7 @@ from portal.auth.services import _external_url, get_user_by_email, normalize_ema
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
 from portal.mail import send_mail
-from portal.models_base import new_token, utcnow
+from portal.models_base import left_out, new_token, paginate, utcnow
 from portal.orgs import creditcode
 from portal.orgs.models import Invitation, Membership, Organization, OrgRole, OrgStatus, OrgType
 from portal.regions import PROVINCES
@@ -140,19 +141,24 @@ def review_org(actor: User, org: Organization, approve: bool, reason: str = "") 
         send_mail(org.applicant.email, _("单位认证结果：%(name)s", name=org.name), body)
 
 
-def list_orgs(status: str = OrgStatus.VERIFIED, province: str = "", query: str = "", page: int = 1, per_page: int = 30):
+def list_orgs(status: str = OrgStatus.VERIFIED, province: str = "", query: str = "", page: int = 1, per_page: int = 30,
+              *, applicants: bool = False):
     stmt = select(Organization).where(Organization.status == status)
     if province:
         stmt = stmt.where(Organization.province == province)
     if query:
         stmt = stmt.where(Organization.name.contains(query.strip()))
     stmt = stmt.order_by(Organization.created_at.desc(), Organization.id.desc())
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    # A row shows the unit's name, type and place (``applicants``: and who applied), never its introduction.
+    options = (*left_out(Organization.introduction), *([selectinload(Organization.applicant)] if applicants else []))
+    return paginate(stmt, page=page, per_page=per_page, options=options, count_by=Organization.id)
 
 
-def get_visible_org(user, org_id: int) -> Organization:
-    """Load an organization the user may see; 404 otherwise so pending ones do not leak."""
-    org = db.session.get(Organization, org_id)
+def get_visible_org(user, org_id: int, *, members: bool = False) -> Organization:
+    """Load an organization the user may see; 404 otherwise so pending ones do not leak.
+    ``members``: with its members' accounts (the members page), one query for all."""
+    options = [selectinload(Organization.memberships).joinedload(Membership.user)] if members else None
+    org = db.session.get(Organization, org_id, options=options)
     if org is None or not permissions.can_view_org(user, org):
         raise NotFound(_("未找到该单位。"))
     return org

@@ -72,7 +72,7 @@ def edit(org_id: int):
 @bp.route("/<int:org_id>/members")
 @login_required
 def members(org_id: int):
-    org = services.get_visible_org(current_user, org_id)
+    org = services.get_visible_org(current_user, org_id, members=True)
     services.require_member_manager(current_user, org)
     return render_template("orgs/members.html", org=org, invite_form=InviteForm(), action_form=ActionForm(),
                            role_label=services.role_label)

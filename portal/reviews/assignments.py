@@ -65,6 +65,15 @@ def unit_label(viewer, assignment: ReviewAssignment) -> str:
 
 # Loading ----------------------------------------------------------------------------------------
 
+def _row_options() -> tuple:
+    """What a review row shows, one query per kind: the case (without its section text) and its
+    unit, the reviewer and the internal review."""
+    from portal.cases.services import card_options
+
+    return (selectinload(ReviewAssignment.case).options(*card_options(themes=False, strict=False)),
+            selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.review))
+
+
 def active_reviewers() -> list[User]:
     return list(db.session.scalars(
         select(User).where(permissions.active_expert_clause()).order_by(User.display_name, User.id)))
@@ -72,6 +81,8 @@ def active_reviewers() -> list[User]:
 
 def assignments_for_case(case: Case) -> list[ReviewAssignment]:
     return list(db.session.scalars(select(ReviewAssignment).where(ReviewAssignment.case_id == case.id)
+                                   .options(selectinload(ReviewAssignment.reviewer),
+                                            selectinload(ReviewAssignment.review))
                                    .order_by(ReviewAssignment.created_at, ReviewAssignment.id)))
 
 
@@ -284,8 +295,7 @@ def reviewer_queue(user) -> list[ReviewRow]:
     assignments = list(db.session.scalars(
         select(ReviewAssignment).where(ReviewAssignment.reviewer_id == user.id,
                                        ReviewAssignment.status != AssignmentStatus.CANCELLED)
-        .options(selectinload(ReviewAssignment.case).selectinload(Case.org),
-                 selectinload(ReviewAssignment.reviewer), selectinload(ReviewAssignment.review))
+        .options(*_row_options())
         .order_by(ReviewAssignment.created_at.desc(), ReviewAssignment.id.desc())))
     rows = _rows(user, assignments)
     rows.sort(key=lambda r: (r.assignment.status != AssignmentStatus.PENDING,
@@ -298,6 +308,7 @@ def open_assignments() -> list[ReviewAssignment]:
     return list(db.session.scalars(
         select(ReviewAssignment).join(Case, ReviewAssignment.case_id == Case.id)
         .where(ReviewAssignment.status != AssignmentStatus.CANCELLED, Case.status.in_(REVIEWING))
+        .options(*_row_options())
         .order_by(Case.submitted_at.asc().nullslast(), Case.id, ReviewAssignment.id)))
 
 

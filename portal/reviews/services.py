@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal import permissions, storage, uploads
 from portal.admin import audit
@@ -341,8 +342,22 @@ def averages(comments: list[ExpertComment]) -> list[dict]:
     return sorted(out, key=lambda row: (row["dimension"].position, row["dimension"].id))
 
 
+def comment_options() -> tuple:
+    """What a shown expert comment needs, one query per kind: its author with the profile, its
+    scores with their dimensions, its revisions, the unit's response and the session it names."""
+    from portal.sessions.models import SharingSession
+
+    return (joinedload(ExpertComment.author).joinedload(User.reviewer_profile),
+            selectinload(ExpertComment.scores).joinedload(ExpertScore.dimension),
+            selectinload(ExpertComment.revisions),
+            selectinload(ExpertComment.response).joinedload(UnitResponse.org),
+            selectinload(ExpertComment.session).options(joinedload(SharingSession.event),
+                                                        joinedload(SharingSession.series)))
+
+
 def case_comments(case: Case) -> list[ExpertComment]:
     return list(db.session.scalars(select(ExpertComment).where(ExpertComment.case_id == case.id)
+                                   .options(*comment_options())
                                    .order_by(ExpertComment.created_at, ExpertComment.id)))
 
 
@@ -378,6 +393,7 @@ def published_comment_counts() -> dict[int, int]:
 def list_experts(theme_id: int | None = None) -> list[ReviewerProfile]:
     query = (select(ReviewerProfile).join(User, User.id == ReviewerProfile.user_id)
              .where(permissions.active_expert_clause())
+             .options(contains_eager(ReviewerProfile.user), selectinload(ReviewerProfile.themes))
              .order_by(User.display_name, User.id))
     if theme_id:
         query = query.where(ReviewerProfile.themes.any(Theme.id == theme_id))
@@ -410,8 +426,11 @@ def get_profile_for_edit(actor, user_id: int) -> ReviewerProfile:
 
 
 def expert_published_comments(profile: ReviewerProfile) -> list[ExpertComment]:
+    from portal.cases.services import card_options
+
     query = (select(ExpertComment).join(Case, Case.id == ExpertComment.case_id)
              .where(ExpertComment.author_id == profile.user_id, Case.status == CaseStatus.PUBLISHED)
+             .options(selectinload(ExpertComment.case).options(*card_options(themes=False)))
              .order_by(ExpertComment.created_at.desc(), ExpertComment.id.desc()))
     return list(db.session.scalars(query))
 

@@ -72,6 +72,11 @@ class Series(db.Model):
                                                           order_by="SharingSession.series_number")
 
 
+#: The long text columns of a session that no session card shows: lists leave them out
+#: (``services.listings.card_options``). A new long column (rendered HTML) is added here.
+SESSION_LONG_COLUMNS: tuple[str, ...] = ("description", "minutes", "description_html", "minutes_html")
+
+
 class SessionFormat(StrEnum):
     ONLINE = "online"
     OFFLINE = "offline"

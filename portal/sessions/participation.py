@@ -337,7 +337,7 @@ def upcoming_calendar() -> bytes:
     """The public feed of every upcoming session."""
     from portal.sessions.services import upcoming_sessions
 
-    return _calendar(_("社区治理案例共享平台 · 近期分享会"), [_vevent(s) for s in upcoming_sessions()])
+    return _calendar(_("社区治理案例共享平台 · 近期分享会"), [_vevent(s) for s in upcoming_sessions(cards=False)])
 
 
 # Case proposals --------------------------------------------------------------------------------

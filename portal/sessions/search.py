@@ -4,11 +4,12 @@ search). Sessions are few (tens a year), so a database query is enough; cases st
 from __future__ import annotations
 
 from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy.orm import defer, joinedload
 
 from portal.extensions import db
 from portal.search import synonyms
 from portal.search.service import Clause, QueryError, parse
-from portal.sessions.models import AgendaItem, SessionSpeaker, SharingSession
+from portal.sessions.models import SESSION_LONG_COLUMNS, AgendaItem, SessionSpeaker, SharingSession
 
 
 def _like(text: str) -> str:
@@ -53,5 +54,7 @@ def find_sessions(q: str, limit: int = 5) -> tuple[list[SharingSession], int]:
         return [], 0
     total = db.session.scalar(select(func.count()).select_from(SharingSession).where(where)) or 0
     rows = db.session.scalars(select(SharingSession).where(where)
+                              .options(joinedload(SharingSession.event),
+                                       *(defer(getattr(SharingSession, name)) for name in SESSION_LONG_COLUMNS))
                               .order_by(SharingSession.starts_at.desc()).limit(limit)).all()
     return list(rows), total

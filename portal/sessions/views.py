@@ -84,7 +84,7 @@ def index():
 
 @bp.route("/sessions/<int:session_id>")
 def show(session_id: int):
-    session = services.get_session(session_id)
+    session = services.get_session(session_id, page=True)
     materials = [(m, permissions.can_view_session_material(current_user, m)) for m in session.materials]
     context = {
         "session": session, "timetable": services.timetable(current_user, session),
@@ -99,7 +99,7 @@ def show(session_id: int):
 
 @bp.route("/events/<int:event_id>")
 def event(event_id: int):
-    ev = services.get_event(event_id)
+    ev = services.get_event(event_id, page=True)
     return render_template("sessions/event.html", event=ev, figures=services.event_figures(ev),
                            phases=services.event_phases(ev), co_organizers=services.co_organizer_list(ev))
 
@@ -158,7 +158,7 @@ def new_event():
 @login_required
 def edit_event(event_id: int):
     _require_manager()
-    ev = services.get_event(event_id)
+    ev = services.get_event(event_id, page=True)
     form = _event_form(ev)
     return form_page(form, lambda: services.update_event(current_user, ev, form.data_for_service()),
                      _("活动已保存。"), lambda _result: url_for(".event", event_id=ev.id),
@@ -272,7 +272,8 @@ def _managed(session_id: int) -> SharingSession:
 @bp.route("/admin/sessions/<int:session_id>")
 @login_required
 def manage(session_id: int):
-    return _render_manage(_managed(session_id))
+    _require_manager()
+    return _render_manage(services.get_session(session_id, page=True))
 
 
 @bp.route("/admin/sessions/<int:session_id>/speakers", methods=["POST"])

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal.admin import audit
+from portal.auth.models import User
 from portal.cases.models import Case, CaseStatus
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
@@ -186,6 +188,7 @@ def agenda_comments(session: SharingSession) -> dict[int, list]:
         select(ExpertComment).join(Case, Case.id == ExpertComment.case_id)
         .where(ExpertComment.session_id == session.id, ExpertComment.case_id.in_(list(case_items)),
                Case.status == CaseStatus.PUBLISHED)
+        .options(joinedload(ExpertComment.author).joinedload(User.reviewer_profile))
         .order_by(ExpertComment.created_at, ExpertComment.id))
     out: dict[int, list] = {}
     for comment in comments:
@@ -202,16 +205,26 @@ def excerpt(markdown_text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + "…"
 
 
-def sessions_presenting(case: Case) -> list[AgendaItem]:
-    """The agenda items in which ``case`` was (or will be) presented, by session date."""
+def sessions_presenting(case: Case, *, running_orders: bool = True) -> list[AgendaItem]:
+    """The agenda items in which ``case`` was (or will be) presented, by session date, with each
+    session's title parts and (``running_orders``) its running order and the cases in it, for
+    the neighbouring cases: one query per kind."""
+    from portal.cases.services import card_options
+
+    session_options = [joinedload(SharingSession.event), joinedload(SharingSession.series)]
+    if running_orders:
+        session_options.append(selectinload(SharingSession.agenda).selectinload(AgendaItem.case).options(
+            *card_options(themes=False, org=False, strict=False)))
     return list(db.session.scalars(
-        select(AgendaItem).join(SharingSession, SharingSession.id == AgendaItem.session_id)
-        .where(AgendaItem.case_id == case.id).order_by(SharingSession.starts_at, AgendaItem.id)))
+        select(AgendaItem).join(AgendaItem.session)
+        .where(AgendaItem.case_id == case.id)
+        .options(contains_eager(AgendaItem.session).options(*session_options))
+        .order_by(SharingSession.starts_at, AgendaItem.id)))
 
 
 def comment_session_choices(case: Case) -> list[SharingSession]:
     """Sessions an expert comment on ``case`` may say it was given in: those presenting the case."""
-    return [item.session for item in sessions_presenting(case)]
+    return [item.session for item in sessions_presenting(case, running_orders=False)]
 
 
 def check_comment_session(case: Case, session_id: int | None) -> int | None:

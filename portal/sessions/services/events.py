@@ -5,11 +5,12 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from portal.admin import audit
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
-from portal.sessions.models import Event, Series, SharingSession
+from portal.sessions.models import AgendaItem, Event, Series, SharingSession
 from portal.sessions.services.common import MAX_DESCRIPTION, _require_manager, _text, _themes
 
 # Events -----------------------------------------------------------------------------------------
@@ -50,15 +51,29 @@ def update_event(actor, event: Event, data: EventData) -> Event:
     return event
 
 
-def get_event(event_id: int) -> Event:
-    event = db.session.get(Event, event_id)
+def page_options() -> tuple:
+    """What the event page shows, one query per kind: its themes and its phases with their
+    attending units and running orders (each item's case)."""
+    from portal.cases.services import card_options
+
+    return (selectinload(Event.themes),
+            selectinload(Event.sessions).options(
+                selectinload(SharingSession.organizations),
+                selectinload(SharingSession.agenda).joinedload(AgendaItem.case).options(
+                    *card_options(themes=False, org=False, strict=False))))
+
+
+def get_event(event_id: int, *, page: bool = False) -> Event:
+    """The event (``page``: with what its page shows loaded, see :func:`page_options`)."""
+    event = db.session.get(Event, event_id, options=page_options() if page else None)
     if event is None:
         raise NotFound(_("未找到该活动。"))
     return event
 
 
 def all_events() -> list[Event]:
-    return list(db.session.scalars(select(Event).order_by(Event.created_at.desc(), Event.id.desc())))
+    return list(db.session.scalars(select(Event).options(selectinload(Event.sessions))
+                                   .order_by(Event.created_at.desc(), Event.id.desc())))
 
 
 def co_organizer_list(event: Event) -> list[str]:
@@ -101,7 +116,10 @@ def update_series(actor, series: Series, data: SeriesData) -> Series:
 
 
 def get_series(series_id: int) -> Series:
-    series = db.session.get(Series, series_id)
+    """A series with its sessions loaded for their cards."""
+    from portal.sessions.services.listings import card_options
+
+    series = db.session.get(Series, series_id, options=[selectinload(Series.sessions).options(*card_options())])
     if series is None:
         raise NotFound(_("未找到该系列。"))
     return series

@@ -5,15 +5,24 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, not_, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal.cases.models import Theme
 from portal.extensions import db
-from portal.models_base import utcnow
-from portal.sessions.models import Event, SessionStatus, SharingSession
+from portal.models_base import left_out, utcnow
+from portal.sessions.models import SESSION_LONG_COLUMNS, AgendaItem, Event, SessionStatus, SharingSession
 from portal.timezones import utc_to_shanghai
 
 # Listings ---------------------------------------------------------------------------------------
+
+def card_options() -> tuple:
+    """What a session card (sessions/_card.html) shows, one query per kind: its event or series,
+    its themes and its running order (to count the cases presented); its long text left out."""
+    return (*left_out(*(getattr(SharingSession, name) for name in SESSION_LONG_COLUMNS)),
+            joinedload(SharingSession.event), joinedload(SharingSession.series),
+            selectinload(SharingSession.themes),
+            selectinload(SharingSession.agenda).defer(AgendaItem.notes))
+
 
 @dataclass
 class SessionFilters:
@@ -45,9 +54,12 @@ def upcoming(now: datetime | None = None):
     return and_(SharingSession.status == SessionStatus.PLANNED, SharingSession.ends_at >= now)
 
 
-def upcoming_sessions(filters: SessionFilters | None = None, now: datetime | None = None) -> list[SharingSession]:
-    """Upcoming sessions (:func:`upcoming`), soonest first: the /sessions list and the calendar feed."""
-    stmt = _filtered(filters or SessionFilters()).where(upcoming(now)).options(selectinload(SharingSession.event))
+def upcoming_sessions(filters: SessionFilters | None = None, now: datetime | None = None, *,
+                      cards: bool = True) -> list[SharingSession]:
+    """Upcoming sessions (:func:`upcoming`), soonest first: the /sessions list (``cards``: loaded
+    for session cards) and the calendar feed (``cards=False``: with their descriptions)."""
+    options = card_options() if cards else (joinedload(SharingSession.event),)
+    stmt = _filtered(filters or SessionFilters()).where(upcoming(now)).options(*options)
     return list(db.session.scalars(stmt.order_by(SharingSession.starts_at, SharingSession.id)))
 
 
@@ -55,7 +67,7 @@ def archive_by_year(filters: SessionFilters | None = None,
                     now: datetime | None = None) -> list[tuple[int, list[SharingSession]]]:
     """Every other session (held, archived, or planned but already over), newest first,
     grouped by the year (Asia/Shanghai) it took place."""
-    stmt = _filtered(filters or SessionFilters()).where(not_(upcoming(now)))
+    stmt = _filtered(filters or SessionFilters()).where(not_(upcoming(now))).options(*card_options())
     groups: dict[int, list[SharingSession]] = {}
     for session in db.session.scalars(stmt.order_by(SharingSession.starts_at.desc(), SharingSession.id.desc())):
         groups.setdefault(utc_to_shanghai(session.starts_at).year, []).append(session)

@@ -6,17 +6,21 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import storage
 from portal.admin import audit
+from portal.auth.models import User
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
 from portal.sessions.models import (
+    AgendaItem,
     Event,
     Registration,
     RegistrationStatus,
     Series,
     SessionFormat,
+    SessionSpeaker,
     SessionStatus,
     SharingSession,
 )
@@ -43,8 +47,24 @@ class SessionData:
     theme_ids: list[int] = field(default_factory=list)
 
 
-def get_session(session_id: int) -> SharingSession:
-    session = db.session.get(SharingSession, session_id)
+def page_options() -> tuple:
+    """What the session page shows, one query per kind: its event or series, themes, attending
+    units, materials, speakers (with their expert profiles) and running order (with each item's
+    case and unit)."""
+    from portal.cases.services import card_options
+
+    return (joinedload(SharingSession.event), joinedload(SharingSession.series),
+            selectinload(SharingSession.themes), selectinload(SharingSession.organizations),
+            selectinload(SharingSession.materials),
+            selectinload(SharingSession.speakers).joinedload(SessionSpeaker.user).joinedload(User.reviewer_profile),
+            selectinload(SharingSession.agenda).options(
+                joinedload(AgendaItem.org),
+                joinedload(AgendaItem.case).options(*card_options(themes=False, org=False, strict=False))))
+
+
+def get_session(session_id: int, *, page: bool = False) -> SharingSession:
+    """The session (``page``: with what its page shows loaded, see :func:`page_options`)."""
+    session = db.session.get(SharingSession, session_id, options=page_options() if page else None)
     if session is None:
         raise NotFound(_("未找到该分享会。"))
     return session

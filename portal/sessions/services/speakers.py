@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from portal import permissions
 from portal.admin import audit
@@ -28,7 +29,8 @@ class SpeakerData:
 def expert_choices() -> list[User]:
     """Active reviewers a speaker may be linked to."""
     return list(db.session.scalars(
-        select(User).where(permissions.active_expert_clause()).order_by(User.display_name, User.id)))
+        select(User).where(permissions.active_expert_clause()).options(selectinload(User.reviewer_profile))
+        .order_by(User.display_name, User.id)))
 
 
 def _apply_speaker(speaker: SessionSpeaker, data: SpeakerData) -> None:
