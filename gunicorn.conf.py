@@ -1,6 +1,17 @@
 """gunicorn settings read from the project folder (``gunicorn -c gunicorn.conf.py``; gunicorn
 also reads ./gunicorn.conf.py by default). Command-line options such as ``--preload -w 4 -b``
-still apply; this file only adds the warm-up hooks:
+still apply over the settings below. Settings (each overridable on the command line):
+
+* ``bind`` 127.0.0.1:8000 (``PORTAL_BIND``), behind nginx;
+* ``workers``: ``PORTAL_WORKERS``, else 2 per core + 1, at most 8;
+* ``preload_app``: the app, the segmenter's dictionary and the search index are loaded once in
+  the master and shared by the workers (copy-on-write);
+* ``timeout`` 60 s: a worker stuck longer than that is restarted (no page should take a second);
+  ``graceful_timeout`` 30 s to finish requests (and flush view counts) on restart;
+* access log to standard output (``PORTAL_ACCESS_LOG`` for a file, empty for none), with the
+  time each request took in milliseconds.
+
+And the warm-up hooks:
 
 * with ``--preload`` the master loads the app, then (when_ready, before forking) the search
   index, dictionary, synonym tables and search templates (portal.search.warm_up), and closes
@@ -12,6 +23,19 @@ still apply; this file only adds the warm-up hooks:
 
 Another app served from this folder (a benchmark's hello-world) is left alone.
 """
+
+import multiprocessing
+import os
+
+bind = os.environ.get("PORTAL_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("PORTAL_WORKERS") or min(2 * multiprocessing.cpu_count() + 1, 8))
+preload_app = True
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+accesslog = os.environ.get("PORTAL_ACCESS_LOG", "-") or None
+# address, request line, status, bytes, milliseconds, user agent
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 
 
 def _portal(app):

@@ -104,7 +104,7 @@ class Tree:
         (self.instance / "config.py").write_text("RATELIMIT_ENABLED = False\n")
         self.env = {**os.environ, "PORTAL_DATABASE_URL": self.url, "PORTAL_INSTANCE_DIR": str(self.instance),
                     "PORTAL_SECRET_KEY": "bench-pages-" + "x" * 40, "PORTAL_ENV": "production",
-                    "PYTHONPATH": str(path)}
+                    "PYTHONPATH": str(path), "PORTAL_ACCESS_LOG": ""}
         self.ids: dict[str, int] = {}
 
     def flask(self, *args: str) -> str:
