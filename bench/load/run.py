@@ -69,12 +69,20 @@ with app.app_context():
     users = [create_user(f"load{n:03d}@example.org", f"压测用户{n:03d}", sys.argv[1], admin=n < int(sys.argv[2]))
              for n in range(int(sys.argv[3]))]
     db.session.flush()
-    queue = list(db.session.scalars(select(Case.id).where(Case.status == "draft").order_by(Case.id)
-                                    .limit(int(sys.argv[2]))))
-    if len(queue) < int(sys.argv[2]):  # no drafts: take published bench cases back into review
-        queue = list(db.session.scalars(select(Case.id).where(Case.external_id.like("bench-%"))
-                                        .order_by(Case.id).limit(int(sys.argv[2]))))
-    db.session.execute(update(Case).where(Case.id.in_(queue)).values(status="in_review", published_at=None))
+    # Ten new cases, copies of published ones under new ids, imported as drafts and put in the
+    # review queue (never published before: no index entries, no digest items to collide with).
+    import json
+    from portal.cases import bulk
+    records = []
+    for n, record in enumerate(bulk.export_records(None, "published")):
+        if n == int(sys.argv[2]):
+            break
+        records.append(json.dumps({**record, "external_id": f"load-{n}", "title": f"压测待发布{n}：" + record["title"][:30]},
+                                  ensure_ascii=False))
+    report = bulk.import_lines(None, records, publish=False)
+    db.session.flush()
+    queue = list(db.session.scalars(select(Case.id).where(Case.external_id.like("load-%")).order_by(Case.id)))
+    db.session.execute(update(Case).where(Case.id.in_(queue)).values(status="in_review"))
     start = utcnow().replace(microsecond=0) + timedelta(days=5)
     sharing = sessions.create_session(users[0], sessions.SessionData(
         title="压测分享会：十个名额", starts_at=start, ends_at=start + timedelta(hours=2), venue="线上",
@@ -140,7 +148,7 @@ def concurrency(base: str, tree: Tree, session_id: int, queue: list[int], case_i
                                    {"csrf_token": case_token, "body": f"压测评论 {n:03d}：这个做法值得借鉴。"})[0]
             register = browser.post(f"/sessions/{session_id}/register", {"csrf_token": case_token})[0]
             published = None
-            if n < CURATORS:
+            if n < len(queue):
                 published = browser.post(f"/cases/{queue[n]}/transition",
                                          {"csrf_token": case_token, "action": "publish", "confirm": "y"})[0]
             with lock:
@@ -152,6 +160,8 @@ def concurrency(base: str, tree: Tree, session_id: int, queue: list[int], case_i
             with lock:
                 outcomes["errors"].append(f"client {n}: {exc!r}")
 
+    with psycopg.connect(tree.url) as conn:
+        last_step = conn.execute("SELECT coalesce(max(id), 0) FROM case_transitions").fetchone()[0]
     threads = [threading.Thread(target=client, args=(n,)) for n in range(USERS)]
     for t in threads:
         t.start()
@@ -175,8 +185,9 @@ def concurrency(base: str, tree: Tree, session_id: int, queue: list[int], case_i
             failed.append(f"registrations: {seats}, users registered twice: {twice}")
         published = conn.execute("SELECT count(*) FROM cases WHERE id = ANY(%s) AND status = 'published'",
                                  (queue,)).fetchone()[0]
-        steps = conn.execute("SELECT case_id, count(*) FROM case_transitions WHERE case_id = ANY(%s) "
-                             "AND to_status = 'published' GROUP BY case_id HAVING count(*) > 1", (queue,)).fetchall()
+        steps = conn.execute("SELECT case_id, count(*) FROM case_transitions WHERE case_id = ANY(%s) AND id > %s "
+                             "AND to_status = 'published' GROUP BY case_id HAVING count(*) > 1",
+                             (queue, last_step)).fetchall()
         if published != len(queue) or steps:
             failed.append(f"publishing: {published} of {len(queue)} published, published twice: {steps}")
         mail_rows, waiting = conn.execute("SELECT count(*), count(*) FILTER (WHERE sent_at IS NULL) "
@@ -188,6 +199,9 @@ def concurrency(base: str, tree: Tree, session_id: int, queue: list[int], case_i
                            capture_output=True, text=True)
     if check.returncode != 0:
         failed.append(f"search check: {check.stdout[-500:]}")
+    codes = {kind: {c: outcomes[kind].count(c) for c in sorted(set(outcomes[kind]))}
+             for kind in ("comment", "register", "publish")}
+    print(f"answers by status code: {codes}")
     print(f"concurrency: {USERS} clients; comments {outcomes['comment'].count(302)}/{USERS} accepted; "
           f"registrations {seats}; {published}/{len(queue)} cases published; {mail_rows} mails, "
           f"{files} sent; search check exit {check.returncode}")
@@ -211,7 +225,8 @@ def main(argv=None) -> int:
         tree.create()
         stack.callback(tree.drop)
         took = tree.load(args.cases, work)
-        setup = subprocess.run([str(BIN / "python"), "-c", SETUP, PASSWORD, str(CURATORS), str(USERS), str(SEATS)],
+        setup = subprocess.run([str(BIN / "python"), "-c", SETUP, PASSWORD, str(CURATORS), str(USERS), str(SEATS),
+                                str(tree.ids["case"])],
                                cwd=ROOT, env=tree.env, capture_output=True, text=True, check=True).stdout.split()
         session_id, queue = int(setup[0]), [int(i) for i in setup[1].split(",")]
         print(f"loaded demo data + {args.cases} cases, {USERS} accounts, {len(queue)} cases in review in {took:.0f} s",

@@ -206,6 +206,8 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline", metavar="REF", help="also serve this git ref, side by side")
     ap.add_argument("--pages", help="comma-separated labels to run (default: all)")
     ap.add_argument("--json", type=Path, help="write the raw samples here")
+    ap.add_argument("--page-cache", metavar="REDIS_URL",
+                    help="serve this checkout with the anonymous page cache on (PORTAL_PAGE_CACHE_URL)")
     args = ap.parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install -y wrk)")
@@ -216,6 +218,8 @@ def main(argv=None) -> int:
         # Entered first, so it is removed last: after the servers have stopped writing to it.
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-pages-", ignore_cleanup_errors=True)))
         trees = [Tree("current", ROOT, pg, work)]
+        if args.page_cache:
+            trees[0].env["PORTAL_PAGE_CACHE_URL"] = args.page_cache
         if args.baseline:
             wt = work / "baseline"
             run(["git", "worktree", "add", "--detach", str(wt), args.baseline], ROOT, os.environ)
