@@ -16,18 +16,17 @@ development and tests; ``smtp`` sends through a server (15 s timeout per message
 """
 from __future__ import annotations
 
-import os
 import smtplib
-import threading
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context
+from flask import Flask, current_app
 from sqlalchemy import and_, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from portal.background import OutboxWorker
 from portal.extensions import db
 from portal.mail.models import OutgoingMail
 from portal.models_base import new_token, utcnow
@@ -165,53 +164,19 @@ def retry_failed() -> int:
 
 # The sender in each process -------------------------------------------------------------------
 
-class MailSender:
-    """One per process: a daemon thread that drains the outbox when woken after a commit that
-    queued mail, and every MAIL_POLL_SECONDS (retries, and rows other processes left)."""
+class MailSender(OutboxWorker):
+    """One per process: sends the mail outbox (portal.background): mode MAIL_DELIVERY ("thread",
+    "inline" in tests, "off" when only `flask mail drain` sends), every MAIL_POLL_SECONDS."""
 
-    def __init__(self, app: Flask):
-        self.app = app
-        self._event = threading.Event()
-        self._pid: int | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def mode(self) -> str:
-        return self.app.config["MAIL_DELIVERY"]
-
-    def notify(self) -> None:
-        # Outside a request (CLI commands, digests from cron) the process may exit at any
-        # moment: send now instead of in a thread.
-        if self.mode == "inline" or (self.mode == "thread" and not has_request_context()):
-            self.run_once()
-        elif self.mode == "thread":
-            self.ensure_started()
-            self._event.set()
+    name = "mail-sender"
+    mode_setting = "MAIL_DELIVERY"
+    poll_setting = "MAIL_POLL_SECONDS"
 
     def run_once(self) -> None:
         try:
             drain(self.app)
         except Exception:  # the messages stay in the outbox
             self.app.logger.exception("mail delivery failed; messages stay in the outbox")
-
-    def ensure_started(self) -> None:
-        """Threads do not survive fork: each gunicorn worker starts its own on first use."""
-        if self.mode != "thread" or (self._pid == os.getpid() and self._thread is not None
-                                     and self._thread.is_alive()):
-            return
-        with self._lock:
-            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-                return
-            self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._loop, name="mail-sender", daemon=True)
-            self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            self.run_once()
-            self._event.wait(timeout=self.app.config["MAIL_POLL_SECONDS"])
-            self._event.clear()
 
 
 def _after_transaction_end(session: Session, transaction) -> None:

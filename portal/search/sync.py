@@ -15,14 +15,13 @@
 from __future__ import annotations
 
 import logging
-import os
-import threading
 
-from flask import Flask, current_app, has_request_context
+from flask import Flask, current_app
 from sqlalchemy import delete, event, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, selectinload
 
+from portal.background import OutboxWorker
 from portal.extensions import db
 from portal.search.backend import IndexBusy, get_backend
 from portal.search.documents import case_document
@@ -131,33 +130,14 @@ def pending_count() -> int:
     return db.session.scalar(select(func.count()).select_from(SearchOutbox)) or 0
 
 
-class Indexer:
-    """One per process: a daemon thread that drains the outbox when woken (and every few
-    seconds, to pick up rows left by crashed or busy processes)."""
+class Indexer(OutboxWorker):
+    """One per process: drains the search outbox into the index (portal.background): mode
+    SEARCH_SYNC ("thread", "inline" in tests, "off" when a separate indexer runs), every
+    SEARCH_POLL_SECONDS, and refreshes this process's searcher after each pass."""
 
-    def __init__(self, app: Flask, mode: str):
-        self.app = app
-        self.mode = mode  # "thread" (default), "inline" (tests) or "off" (a separate indexer runs)
-        self._event = threading.Event()
-        self._pid = None
-        self._thread = None
-        self._lock = threading.Lock()
-
-    def _current_mode(self) -> str:
-        # Read the setting when used, not only at start-up: app.config["SEARCH_SYNC"] changed
-        # after create_app() (e.g. "off" in a test or a maintenance script) must take effect.
-        self.mode = self.app.config.get("SEARCH_SYNC", self.mode)
-        return self.mode
-
-    def notify(self) -> None:
-        self._current_mode()
-        # Outside a request (CLI commands such as seed-demo or cases import) the process may
-        # exit at any moment, so index right away instead of in a thread.
-        if self.mode == "inline" or (self.mode == "thread" and not has_request_context()):
-            self.run_once()
-        elif self.mode == "thread":
-            self.ensure_started()
-            self._event.set()
+    name = "search-indexer"
+    mode_setting = "SEARCH_SYNC"
+    poll_setting = "SEARCH_POLL_SECONDS"
 
     def run_once(self) -> int:
         try:
@@ -168,26 +148,8 @@ class Indexer:
             log.exception("search indexing failed; changes stay in the outbox")
         return 0
 
-    def ensure_started(self) -> None:
-        """Start this process's indexer thread if it is not running. Threads do not survive
-        fork, so each gunicorn worker starts its own on its first request."""
-        if self._current_mode() != "thread" or (self._pid == os.getpid() and self._thread is not None
-                                     and self._thread.is_alive()):
-            return
-        with self._lock:
-            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
-                return
-            self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._loop, name="search-indexer", daemon=True)
-            self._thread.start()
-
-    def _loop(self) -> None:
-        interval = self.app.config["SEARCH_POLL_SECONDS"]
-        while True:
-            self.run_once()  # first pass at start-up picks up rows left by earlier processes
-            self.warm()
-            self._event.wait(timeout=interval)
-            self._event.clear()
+    def after_pass(self) -> None:
+        self.warm()
 
     def warm(self) -> None:
         """Refresh this process's searcher and per-segment caches after an index change
