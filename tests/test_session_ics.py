@@ -145,6 +145,18 @@ def test_public_feed_lists_upcoming_planned_sessions_only(client, world):
     assert all(str(e["STATUS"]) == "CONFIRMED" for e in events)
 
 
+def test_public_feed_stamps_events_with_their_stored_time_so_it_can_be_revalidated(app, client, world):
+    from portal.extensions import db
+    from portal.sessions.models import SharingSession
+
+    with app.app_context():
+        created = db.session.get(SharingSession, world["ids"]["soon"]).created_at
+    [soon] = [e for e in _events(_parse(client.get("/sessions/upcoming.ics")))
+              if str(e["UID"]) == f"sharing-session-{world['ids']['soon']}@localhost"]
+    # Not the time of the request: a stamp that changed every second would change the ETag too.
+    assert soon.decoded("DTSTAMP").replace(tzinfo=None) == created.replace(microsecond=0)
+
+
 def test_feed_is_empty_but_valid_without_upcoming_sessions(app, client):
     calendar = _parse(client.get("/sessions/upcoming.ics"))
     assert _events(calendar) == [] and str(calendar["VERSION"]) == "2.0"

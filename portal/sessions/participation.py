@@ -278,7 +278,7 @@ def _location(sharing: SharingSession) -> str:
     return sharing.venue or label
 
 
-def _vevent(sharing: SharingSession, *, waitlisted: bool = False):
+def _vevent(sharing: SharingSession, *, waitlisted: bool = False, stamp: datetime | None = None):
     from icalendar import Event as VEvent
 
     url = _base_url() + session_path(sharing)
@@ -295,7 +295,9 @@ def _vevent(sharing: SharingSession, *, waitlisted: bool = False):
 
     event = VEvent()
     event.add("uid", _uid(sharing))
-    event.add("dtstamp", datetime.now(UTC).replace(microsecond=0))
+    # The public feed stamps each event with a stored time so that the feed's ETag stays the same
+    # between two requests and calendar clients can revalidate with 304.
+    event.add("dtstamp", (stamp or datetime.now(UTC)).replace(microsecond=0, tzinfo=UTC))
     event.add("dtstart", as_shanghai(sharing.starts_at))
     event.add("dtend", as_shanghai(sharing.ends_at))
     event.add("summary", sharing.title)
@@ -337,7 +339,7 @@ def upcoming_calendar() -> bytes:
     """The public feed of every upcoming session."""
     from portal.sessions.services import upcoming_sessions
 
-    return _calendar(_("社区治理案例共享平台 · 近期分享会"), [_vevent(s) for s in upcoming_sessions(cards=False)])
+    return _calendar(_("社区治理案例共享平台 · 近期分享会"), [_vevent(s, stamp=s.created_at) for s in upcoming_sessions(cards=False)])
 
 
 # Case proposals --------------------------------------------------------------------------------
