@@ -5,8 +5,8 @@
   language cookie and a sign-in change the page) and an ``ETag``: the hash of the page itself, so
   any change to what the page shows (a case unpublished, a comment hidden, a permission changed)
   changes it. ``If-None-Match`` with the current tag gets ``304 Not Modified`` without a body;
-  malformed conditional headers are ignored (full answer). The upcoming-sessions calendar feed
-  keeps its own ``Cache-Control`` and gets the tag and the 304 too.
+  malformed conditional headers are ignored (full answer). The upcoming-sessions calendar feed,
+  the Atom feeds and the sitemap keep their own ``Cache-Control`` and get the tag and the 304 too.
 * **Anything that depends on the visitor** gets ``Cache-Control: private, no-store``: every HTML
   page of a signed-in user, and any answer that wrote the session (a flashed message, a login),
   rendered a CSRF token (a form bound to the visitor's session) or sets a cookie. This wins over a
@@ -32,6 +32,7 @@ PUBLIC_PAGES = frozenset({
     "orgs.index", "orgs.show",
     "reviews.experts", "reviews.expert",
     "participation.upcoming_calendar",
+    "feeds.cases", "feeds.expert_comments", "feeds.sitemap", "feeds.sitemap_pages", "feeds.sitemap_cases",
 })
 
 PRIVATE = "private, no-store"

@@ -10,6 +10,7 @@ from portal import permissions
 from portal.orgs.models import OrgRole, OrgStatus
 from portal.rendering import stored_html
 from portal.text import plain_summary, render_markdown
+from portal.urls import absolute_url
 
 
 def N_(message: str) -> str:
@@ -103,6 +104,13 @@ class _Predicates:
         return permissions.TEMPLATE_PREDICATES[name]
 
 
+def _page_url() -> str:
+    """This page's public address (og:url): BASE_URL or the request's host, with the query."""
+    from flask import request
+
+    return absolute_url(request.full_path.rstrip("?"))
+
+
 def init_app(app: Flask) -> None:
     from flask_babel import gettext
 
@@ -119,7 +127,8 @@ def init_app(app: Flask) -> None:
     from portal.cases.models import SECTIONS
     from portal.cases.services import ACTION_LABELS, FIELD_LABELS, STATUS_LABELS
 
-    app.jinja_env.globals.update(sections=SECTIONS, field_labels=FIELD_LABELS)
+    app.jinja_env.globals.update(sections=SECTIONS, field_labels=FIELD_LABELS, page_url=_page_url,
+                                 absolute_url=absolute_url)
 
     app.jinja_env.filters["case_status"] = lambda value: gettext(STATUS_LABELS.get(value, value))
     app.jinja_env.filters["case_action"] = lambda value: gettext(ACTION_LABELS.get(value, value))

@@ -48,3 +48,22 @@ def site_path(endpoint: str, **values) -> str:
         return url_for(endpoint, **values)
     adapter = current_app.url_map.bind("localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/")
     return adapter.build(endpoint, values)
+
+
+def absolute_url(path: str) -> str:
+    """An absolute address for a path of this site: on ``BASE_URL`` when it is set (the public
+    address, for links that leave the request: e-mails, calendars, feeds, the sitemap), else on
+    the host of the current request; the path alone outside a request."""
+    from flask import current_app, has_request_context, request
+
+    base = current_app.config.get("BASE_URL")
+    if base:
+        return base.rstrip("/") + path
+    return request.host_url.rstrip("/") + path if has_request_context() else path
+
+
+def external_url(endpoint: str, **values) -> str:
+    """``url_for(endpoint, **values)`` as an absolute address (see :func:`absolute_url`)."""
+    from flask import url_for
+
+    return absolute_url(url_for(endpoint, **values))

@@ -5,7 +5,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
@@ -263,10 +263,9 @@ def reset_password(token: str, new: str) -> User:
 
 
 def _external_url(endpoint: str, **values) -> str:
-    base = current_app.config.get("BASE_URL")
-    if base:
-        return base.rstrip("/") + url_for(endpoint, **values)
-    return url_for(endpoint, _external=True, **values)
+    from portal.urls import external_url
+
+    return external_url(endpoint, **values)
 
 
 _BROWSERS = (("MicroMessenger", "微信"), ("DingTalk", "钉钉"), ("QQBrowser", "QQ 浏览器"), ("UCBrowser", "UC 浏览器"),

@@ -102,7 +102,8 @@ def render_case_page(case, forms: Mapping[str, Mapping[str, object]] | None = No
     return render_template("cases/show.html", case=case, actions=services.allowed_actions(current_user, case),
                            transition_form=LazyForm(TransitionForm, formdata=None),
                            action_form=LazyForm(ActionForm, formdata=None),
-                           hide_unit=permissions.is_unit_hidden_from(current_user, case),
+                           hide_unit=(hide_unit := permissions.is_unit_hidden_from(current_user, case)),
+                           citation=services.citation(case) if case.is_published and not hide_unit else None,
                            header_actions=_header_actions(case, current_user), similar=_similar(case),
                            panels=_panels(case, current_user, forms))
 

@@ -693,3 +693,22 @@ def import_word(actor, org: Organization, filename: str, data: bytes) -> Case:
     for image in imported.images:
         add_attachment(actor, case, image.filename, image.data, allowed=uploads.IMAGE_KINDS)
     return case
+
+
+# Citation --------------------------------------------------------------------------------------
+
+def citation(case: Case, cited_on: date | None = None) -> str:
+    """How to cite a published case, in GB/T 7714-2015 style for an online document ([EB/OL]):
+    主要责任者. 题名[EB/OL]. (发布日期)[引用日期]. 获取和访问路径.
+
+    The unit is the responsible party; the dates are Beijing dates (publication, and today
+    unless ``cited_on`` is given)."""
+    from portal.timezones import today, utc_to_shanghai
+    from portal.urls import external_url
+
+    published = utc_to_shanghai(case.published_at).date() if case.published_at else None
+    parts = [f"{case.org.name}. {case.title}[EB/OL]. "]
+    if published is not None:
+        parts.append(f"({published.isoformat()})")
+    parts.append(f"[{(cited_on or today()).isoformat()}]. {external_url('cases.show', case_id=case.id)}.")
+    return "".join(parts)

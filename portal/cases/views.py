@@ -66,7 +66,11 @@ def index():
         org = None  # pending and rejected units do not leak their name through the filter
     themes = services.filter_themes()
     args = _list_args(filters)
-    return render_template("cases/index.html", cases=cases, filters=filters, themes=themes,
+    # The feed that follows the same cases: one of theme, province or unit; else all new cases.
+    scoped = {name: value for name, value in (("theme", filters.theme), ("province", filters.province),
+                                              ("org", org.id if org else None)) if value}
+    feed_args = scoped if len(scoped) == 1 else {}
+    return render_template("cases/index.html", cases=cases, filters=filters, themes=themes, feed_args=feed_args,
                            provinces=PROVINCES, years=services.published_years(),
                            community_types=[t.value for t in CommunityType], org=org, list_args=args,
                            chips=_filter_chips(filters, args, themes, org),

@@ -123,17 +123,9 @@ def last_archived_session() -> SharingSession | None:
 
 
 def recent_expert_comments(limit: int = COMMENTS_LIMIT) -> list[ExpertComment]:
-    """The newest expert comments on published cases. A public expert comment is always signed:
-    a reviewer whose assignment hides them from the unit may not post one
-    (reviews.services._may_comment), so nothing here can reveal a hidden reviewer."""
-    from portal.cases.services import card_options
+    from portal.reviews.services import recent_public_comments
 
-    return list(db.session.scalars(
-        select(ExpertComment).join(Case, Case.id == ExpertComment.case_id)
-        .where(Case.status == CaseStatus.PUBLISHED)
-        .options(selectinload(ExpertComment.author),
-                 selectinload(ExpertComment.case).options(*card_options(themes=False)))
-        .order_by(ExpertComment.created_at.desc(), ExpertComment.id.desc()).limit(limit)))
+    return recent_public_comments(limit)
 
 
 def themes_with_counts() -> list[tuple[ThemeRef, int]]:

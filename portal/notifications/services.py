@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -72,12 +71,9 @@ def notify(recipients: Iterable[User], kind: Kind, text: str, url: str = "", *,
 
 
 def _absolute(path: str) -> str:
-    base = current_app.config.get("BASE_URL")
-    if base:
-        return base.rstrip("/") + path
-    from flask import has_request_context, request
+    from portal.urls import absolute_url
 
-    return request.host_url.rstrip("/") + path if has_request_context() else path
+    return absolute_url(path)
 
 
 def unread_count(user: User) -> int:

@@ -382,6 +382,25 @@ def case_panel(user, case) -> dict:
     }
 
 
+def recent_public_comments(limit: int, *, author_id: int | None = None, scores: bool = False) -> list[ExpertComment]:
+    """The newest expert comments on published cases (the home page, the comments feed), with
+    their case and unit; ``scores``: with their scores too. A public expert comment is always
+    signed: a reviewer whose assignment hides them from the unit may not post one
+    (_may_comment), so nothing here can reveal a hidden reviewer."""
+    from portal.cases.services import card_options
+
+    options = [selectinload(ExpertComment.author),
+               selectinload(ExpertComment.case).options(*card_options(themes=False))]
+    if scores:
+        options.append(selectinload(ExpertComment.scores).joinedload(ExpertScore.dimension))
+    query = (select(ExpertComment).join(Case, Case.id == ExpertComment.case_id)
+             .where(Case.status == CaseStatus.PUBLISHED).options(*options)
+             .order_by(ExpertComment.created_at.desc(), ExpertComment.id.desc()).limit(limit))
+    if author_id is not None:
+        query = query.where(ExpertComment.author_id == author_id)
+    return list(db.session.scalars(query))
+
+
 # Expert directory --------------------------------------------------------------------------------
 
 def published_comment_counts() -> dict[int, int]:

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, request
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -260,10 +259,9 @@ def list_registrations(user, sharing: SharingSession) -> dict:
 # Calendar (ICS) --------------------------------------------------------------------------------
 
 def _base_url() -> str:
-    base = current_app.config.get("BASE_URL") or ""
-    if base:
-        return base.rstrip("/")
-    return request.host_url.rstrip("/") if has_request_context() else ""
+    from portal.urls import absolute_url
+
+    return absolute_url("")
 
 
 def _uid(sharing: SharingSession) -> str:

@@ -121,3 +121,21 @@ document.addEventListener("click", function (event) {
     box.addEventListener("mousedown", function (e) { e.preventDefault(); });
   });
 })();
+
+// Copy buttons: data-copy names the element whose text is copied. Hidden without JavaScript
+// (the text can still be selected by hand); the label confirms the copy for a moment.
+(function () {
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    if (!navigator.clipboard) return;
+    button.hidden = false;
+    var label = button.textContent;
+    button.addEventListener("click", function () {
+      var source = document.getElementById(button.getAttribute("data-copy"));
+      if (!source) return;
+      navigator.clipboard.writeText(source.textContent.trim()).then(function () {
+        button.textContent = button.getAttribute("data-copied") || label;
+        setTimeout(function () { button.textContent = label; }, 2000);
+      });
+    });
+  });
+})();
