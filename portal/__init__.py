@@ -87,6 +87,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.cases.views import bp as cases_bp
     from portal.discussion.views import bp as discussion_bp
     from portal.editor.views import bp as editor_bp
+    from portal.exports.views import bp as exports_bp
     from portal.feeds.views import bp as feeds_bp
     from portal.main.views import bp as main_bp
     from portal.notifications.views import bp as notifications_bp
@@ -100,5 +101,5 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (main_bp, auth_bp, orgs_bp, cases_bp, search_bp, reviews_bp, assignments_bp, discussion_bp,
                adoptions_bp, notifications_bp, sessions_bp, participation_bp, admin_bp, api_bp, editor_bp, ops_bp,
-               feeds_bp):
+               feeds_bp, exports_bp):
         app.register_blueprint(bp)

@@ -443,6 +443,18 @@ def can_decide_case_proposal(user, proposal) -> bool:
 
 
 #: Exposed to every template as ``can.<name>(current_user, obj)``: every predicate above.
+# Exports (portal.exports) ---------------------------------------------------------------------
+
+def can_export_case_list(user) -> bool:
+    """The library's list as a spreadsheet, with the page's filters: platform admins."""
+    return is_platform_admin(user)
+
+
+def can_export_unit_cases(user, org: Organization) -> bool:
+    """A unit's own cases in every state (drafts included): its admins and platform admins."""
+    return is_org_admin(user, org) or is_platform_admin(user)
+
+
 TEMPLATE_PREDICATES = {
     name: value
     for name, value in dict(globals()).items()

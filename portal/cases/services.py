@@ -586,6 +586,24 @@ class CaseFilters:
     featured: bool = False
     sort: str = "newest"
 
+    @classmethod
+    def from_args(cls, args) -> CaseFilters:
+        """The filters of a /cases query string (the list, its exports); unknown values are ignored."""
+        from portal.regions import PROVINCES
+        from portal.urls import query_int
+
+        province = args.get("province", "")
+        community_type = args.get("community_type", "")
+        return cls(
+            theme=args.get("theme", type=query_int),
+            province=province if province in PROVINCES else "",
+            community_type=community_type if community_type in {t.value for t in CommunityType} else "",
+            year=args.get("year", type=query_int),
+            org=args.get("org", type=query_int),
+            featured=args.get("featured") == "1",
+            sort="views" if args.get("sort") == "views" else "newest",
+        )
+
 
 def card_options(*, themes: bool = True, org: bool = True, strict: bool = True) -> tuple:
     """Loader options for a list of cases: the long text columns (``LONG_COLUMNS``) left out,
@@ -602,6 +620,13 @@ def card_options(*, themes: bool = True, org: bool = True, strict: bool = True) 
 
 
 def list_published(filters: CaseFilters, page: int = 1, per_page: int = 12):
+    return paginate(published_statement(filters), page=page, per_page=per_page, options=card_options(),
+                    count_by=Case.id)
+
+
+def published_statement(filters: CaseFilters):
+    """The published cases the /cases filters select, in the list's order (the list's pages,
+    and its exports)."""
     stmt = select(Case).where(Case.status == S.PUBLISHED)
     if filters.theme:
         stmt = stmt.where(Case.themes.any(Theme.id == filters.theme))
@@ -616,8 +641,7 @@ def list_published(filters: CaseFilters, page: int = 1, per_page: int = 12):
     if filters.featured:
         stmt = stmt.where(Case.featured.is_(True))
     order = (Case.view_count.desc(),) if filters.sort == "views" else ()
-    stmt = stmt.order_by(*order, Case.published_at.desc(), Case.id.desc())
-    return paginate(stmt, page=page, per_page=per_page, options=card_options(), count_by=Case.id)
+    return stmt.order_by(*order, Case.published_at.desc(), Case.id.desc())
 
 
 def _published_years() -> list[int]:

@@ -19,18 +19,7 @@ bp = Blueprint("cases", __name__)
 
 
 def _filters() -> services.CaseFilters:
-    args = request.args
-    province = args.get("province", "")
-    community_type = args.get("community_type", "")
-    return services.CaseFilters(
-        theme=args.get("theme", type=query_int),
-        province=province if province in PROVINCES else "",
-        community_type=community_type if community_type in {t.value for t in CommunityType} else "",
-        year=args.get("year", type=query_int),
-        org=args.get("org", type=query_int),
-        featured=args.get("featured") == "1",
-        sort="views" if args.get("sort") == "views" else "newest",
-    )
+    return services.CaseFilters.from_args(request.args)
 
 
 def _list_args(filters: services.CaseFilters) -> dict:
