@@ -82,7 +82,6 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.adoptions.views import bp as adoptions_bp
-    from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.cases.views import bp as cases_bp
     from portal.discussion.views import bp as discussion_bp
@@ -100,6 +99,12 @@ def _register_blueprints(app: Flask) -> None:
     from portal.sessions.views import bp as sessions_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, cases_bp, search_bp, reviews_bp, assignments_bp, discussion_bp,
-               adoptions_bp, notifications_bp, sessions_bp, participation_bp, admin_bp, api_bp, editor_bp, ops_bp,
+               adoptions_bp, notifications_bp, sessions_bp, participation_bp, admin_bp, editor_bp, ops_bp,
                feeds_bp, exports_bp):
         app.register_blueprint(bp)
+
+    from portal import api
+    from portal.api.views import docs_bp
+
+    api.init_app(app)  # the JSON API's blueprints, with the OpenAPI document built from them
+    app.register_blueprint(docs_bp)

@@ -59,10 +59,13 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def error_response(code: int, message: str | None = None):
+def error_response(code: int, message: str | None = None, fields: dict[str, list[str]] | None = None):
     message = str(message or MESSAGES.get(code, MESSAGES[500]))
     if wants_json():
-        return jsonify(error={"code": code, "message": message}), code
+        body = {"code": code, "message": message}
+        if fields:
+            body["fields"] = fields
+        return jsonify(error=body), code
     title = str(TITLES.get(code, TITLES[500]))
     try:
         return render_template("errors/error.html", code=code, title=title, message=message), code
@@ -77,6 +80,25 @@ def _plain_error_page(code: int, title: str, message: str) -> str:
             f'<h1>{code} {escape(title)}</h1><p>{escape(message)}</p><p><a href="/">返回首页</a></p></html>')
 
 
+def _field_messages(messages: dict) -> dict[str, list[str]]:
+    """{location: {field: [reason]}} from webargs as {field: [reason]}; nested fields joined by dots."""
+    out: dict[str, list[str]] = {}
+
+    def walk(value, path: str) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(inner, f"{path}.{key}" if path else str(key))
+        elif isinstance(value, (list, tuple)):
+            for reason in value:
+                walk(reason, path) if isinstance(reason, (dict, list, tuple)) else out.setdefault(path, []).append(str(reason))
+        else:
+            out.setdefault(path, []).append(str(value))
+
+    for location_messages in messages.values():
+        walk(location_messages, "")
+    return out or {"": [str(MESSAGES[400])]}
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -89,6 +111,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         code = exc.code or 500
+        messages = (getattr(exc, "data", None) or {}).get("messages")
+        if messages:  # invalid API parameters (webargs, through flask-smorest): each field's reasons
+            fields = _field_messages(messages)
+            return error_response(code, "；".join(reasons[0] for reasons in fields.values()), fields)
         # Keep our own Chinese text unless the view passed a description of its own to abort().
         # (Flask-Limiter puts the English limit text there; the Chinese message is clearer.)
         custom = exc.description if exc.description != type(exc).description and code != 429 else None

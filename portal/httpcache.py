@@ -32,6 +32,9 @@ PUBLIC_PAGES = frozenset({
     "orgs.index", "orgs.show",
     "reviews.experts", "reviews.expert",
     "participation.upcoming_calendar",
+    "api.search", "api_cases.case_list", "api_cases.case", "api_sessions.session_list", "api_sessions.session",
+    "api_sessions.event_list", "api_sessions.event", "api_directory.unit_list", "api_directory.unit",
+    "api_directory.expert_list", "api_directory.expert", "api_directory.themes", "api-docs.openapi_json",
     "feeds.cases", "feeds.expert_comments", "feeds.sitemap", "feeds.sitemap_pages", "feeds.sitemap_cases",
 })
 

@@ -48,7 +48,8 @@ def test_robots_txt_keeps_crawlers_out_of_private_sections_only(client):
     for url in ("/admin/", "/admin/users", "/auth/login", "/auth/register", "/auth/account", "/api/v1/search?q=x",
                 "/notifications", "/review/queue"):
         assert not robots.can_fetch("*", url), url
-    assert "Sitemap" not in response.get_data(as_text=True)  # there is no sitemap to point to
+    assert robots.can_fetch("*", "/api/v1/docs")  # the API's documentation page is for people
+    assert "Sitemap: http://localhost/sitemap.xml" in response.get_data(as_text=True)
 
 
 def test_robots_txt_names_the_sitemap_once_there_is_one(app):

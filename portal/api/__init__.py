@@ -1,0 +1,52 @@
+"""JSON API, version 1 (/api/v1), documented by OpenAPI 3.1 at /api/v1/openapi.json and a
+readable page at /api/v1/docs.
+
+The document is generated from the code that serves the API by flask-smorest (marshmallow
+schemas for the parameters and the answers, apispec for the document): it is made for Flask,
+keeps the app factory and blueprints, and documents only the blueprints registered with it.
+Its default JSON error handler is not installed: portal.errors answers every error, as JSON
+under /api/ (see portal.api.common).
+"""
+from __future__ import annotations
+
+from flask import Flask
+from flask_smorest import Api
+
+from portal.api.common import ErrorSchema
+from portal.urls import INT_MAX, DatabaseIntConverter
+
+
+class PortalApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        """None: the site's handlers (portal.errors) already answer errors as JSON under /api/."""
+
+
+DESCRIPTION = """社区治理案例共享平台的开放数据接口：案例库、分享会与活动、成员单位、点评专家、主题和全文搜索。
+
+* 只读接口无需登录，任何网站都可以跨域读取（CORS）；能看到的内容与网站页面完全一致。
+* 列表分页：`page`、`per_page`（最多 50），返回 `links`（first、prev、next、last）和同样内容的 `Link` 头。
+* 每个回答带 `ETag`，带 `If-None-Match` 再次请求未变化的内容时返回 304；单个案例还带 `Last-Modified`。
+* 错误为 JSON：`{"error": {"code": 400, "message": "…", "fields": {"参数名": ["…"]}}}`，说明为中文。
+* 时间为北京时间（带 +08:00）；HTML 字段已按网站的白名单净化。
+"""
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("API_TITLE", "社区治理案例共享平台 API")
+    app.config.setdefault("API_VERSION", "1")
+    app.config.setdefault("OPENAPI_VERSION", "3.1.0")
+    app.config.setdefault("OPENAPI_URL_PREFIX", "/api/v1")
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "info": {"description": DESCRIPTION},
+        "servers": [{"url": "/", "description": "本站"}],
+    })
+    api = PortalApi(app)  # one per app: the document is built from that app's routes
+    api.register_converter(DatabaseIntConverter, lambda converter: {"type": "integer", "minimum": 0,
+                                                                    "maximum": INT_MAX})
+    from portal.api import cases, directory, sessions, views
+
+    for bp in (views.bp, cases.bp, sessions.bp, directory.bp):
+        api.register_blueprint(bp)

@@ -8,7 +8,7 @@ from portal.urls import safe_next_url
 bp = Blueprint("main", __name__)
 
 #: What search engines leave alone: administration, log-in and account pages, personal
-#: notifications and review queues, and the JSON API (it has no documentation pages to index).
+#: notifications and review queues, and the JSON API (its documentation page excepted).
 ROBOTS_DISALLOW = ("/admin/", "/auth/", "/api/", "/notifications", "/review/")
 
 
@@ -20,7 +20,9 @@ def index():
 
 @bp.route("/robots.txt")
 def robots():
-    lines = ["User-agent: *", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), "Allow: /"]
+    # The API's documentation page is for people; the first matching line decides (an Allow
+    # before the Disallow it narrows, which both the first-match and the longest-match readers honour).
+    lines = ["User-agent: *", "Allow: /api/v1/docs", *(f"Disallow: {path}" for path in ROBOTS_DISALLOW), "Allow: /"]
     if any(rule.rule == "/sitemap.xml" for rule in current_app.url_map.iter_rules()):
         lines += ["", f"Sitemap: {request.host_url}sitemap.xml"]
     response = Response("\n".join(lines) + "\n", mimetype="text/plain")

@@ -62,6 +62,7 @@ from portal.sessions.services.listings import (
     all_sessions,
     archive_by_year,
     session_themes_in_use,
+    sessions_statement,
     upcoming,
     upcoming_sessions,
 )
@@ -219,4 +220,5 @@ __all__ = [
     "archive_by_year",
     "all_sessions",
     "session_themes_in_use",
+    "sessions_statement",
 ]

@@ -74,6 +74,17 @@ def archive_by_year(filters: SessionFilters | None = None,
     return list(groups.items())
 
 
+def sessions_statement(filters: SessionFilters | None = None, when: str = "", now: datetime | None = None):
+    """Sessions for a paged list (the API): ``when`` "upcoming" (soonest first), "past" (newest
+    first) or "" (all, newest first), with the filters of /sessions; loaded for cards."""
+    stmt = _filtered(filters or SessionFilters()).options(*card_options())
+    if when == "upcoming":
+        return stmt.where(upcoming(now)).order_by(SharingSession.starts_at, SharingSession.id)
+    if when == "past":
+        stmt = stmt.where(not_(upcoming(now)))
+    return stmt.order_by(SharingSession.starts_at.desc(), SharingSession.id.desc())
+
+
 def all_sessions() -> list[SharingSession]:
     """For the admin list: newest first."""
     return list(db.session.scalars(select(SharingSession).order_by(SharingSession.starts_at.desc(),
