@@ -97,10 +97,11 @@ def _register_blueprints(app: Flask) -> None:
     from portal.search.views import bp as search_bp
     from portal.sessions.participation_views import bp as participation_bp
     from portal.sessions.views import bp as sessions_bp
+    from portal.stats.views import bp as stats_bp
 
     for bp in (main_bp, auth_bp, orgs_bp, cases_bp, search_bp, reviews_bp, assignments_bp, discussion_bp,
                adoptions_bp, notifications_bp, sessions_bp, participation_bp, admin_bp, editor_bp, ops_bp,
-               feeds_bp, exports_bp):
+               feeds_bp, exports_bp, stats_bp):
         app.register_blueprint(bp)
 
     from portal import api

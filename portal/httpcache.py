@@ -35,6 +35,7 @@ PUBLIC_PAGES = frozenset({
     "api.search", "api_cases.case_list", "api_cases.case", "api_sessions.session_list", "api_sessions.session",
     "api_sessions.event_list", "api_sessions.event", "api_directory.unit_list", "api_directory.unit",
     "api_directory.expert_list", "api_directory.expert", "api_directory.themes", "api-docs.openapi_json",
+    "api_stats.stats", "stats.index", "stats.csv",
     "feeds.cases", "feeds.expert_comments", "feeds.sitemap", "feeds.sitemap_pages", "feeds.sitemap_cases",
 })
 

@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
     api = PortalApi(app)  # one per app: the document is built from that app's routes
     api.register_converter(DatabaseIntConverter, lambda converter: {"type": "integer", "minimum": 0,
                                                                     "maximum": INT_MAX})
-    from portal.api import cases, directory, sessions, views
+    from portal.api import cases, directory, sessions, stats, views
 
-    for bp in (views.bp, cases.bp, sessions.bp, directory.bp):
+    for bp in (views.bp, cases.bp, sessions.bp, directory.bp, stats.bp):
         api.register_blueprint(bp)

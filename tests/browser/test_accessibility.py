@@ -37,7 +37,7 @@ def demo_urls(live_server):
         session = db.session.scalar(select(SharingSession.id).where(SharingSession.status == SessionStatus.ARCHIVED)
                                     .order_by(SharingSession.id))
         db.session.remove()
-    return ["/", "/cases", f"/cases/{case}", "/search?q=社区议事", f"/sessions/{session}"]
+    return ["/", "/cases", f"/cases/{case}", "/search?q=社区议事", f"/sessions/{session}", "/stats"]
 
 
 def _violations(page) -> list[str]:
