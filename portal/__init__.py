@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.adoptions.views import bp as adoptions_bp
     from portal.auth.views import bp as auth_bp
     from portal.cases.views import bp as cases_bp
+    from portal.compilations.views import bp as compilations_bp
     from portal.discussion.views import bp as discussion_bp
     from portal.editor.views import bp as editor_bp
     from portal.exports.views import bp as exports_bp
@@ -101,11 +102,13 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (main_bp, auth_bp, orgs_bp, cases_bp, search_bp, reviews_bp, assignments_bp, discussion_bp,
                adoptions_bp, notifications_bp, sessions_bp, participation_bp, admin_bp, editor_bp, ops_bp,
-               feeds_bp, exports_bp, stats_bp):
+               feeds_bp, exports_bp, stats_bp, compilations_bp):
         app.register_blueprint(bp)
 
     from portal import api
     from portal.api.views import docs_bp
+    from portal.compilations import builder
 
+    builder.init_app(app)
     api.init_app(app)  # the JSON API's blueprints, with the OpenAPI document built from them
     app.register_blueprint(docs_bp)

@@ -129,6 +129,7 @@ def restore_command(file):
 
 def init_app(app: Flask) -> None:
     from portal.cases.cli import cases_cli
+    from portal.compilations.cli import compilations_cli
     from portal.mail.cli import mail_cli
     from portal.notifications.cli import notifications_cli
 
@@ -136,3 +137,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(cases_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(compilations_cli)

@@ -37,6 +37,8 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PORTAL_HTTP_CACHE_MAX_AGE": ("HTTP_CACHE_MAX_AGE", int),
     "PORTAL_PAGE_CACHE_URL": ("PAGE_CACHE_URL", str),
     "PORTAL_SEARCH_SIMILAR_CACHE": ("SEARCH_SIMILAR_CACHE", int),
+    "PORTAL_COMPILATION_DIR": ("COMPILATION_DIR", str),
+    "PORTAL_COMPILATION_BUILD": ("COMPILATION_BUILD", str),
 }
 
 
@@ -98,6 +100,13 @@ def defaults(instance: Path) -> dict:
         "SMTP_STARTTLS": False,
         "BASE_URL": "",
         "UPLOAD_DIR": str(instance / "uploads"),
+        # 案例汇编 (portal.compilations): PDFs kept here until a case in them changes. Larger ones are
+        # laid out by a background thread of the process that was asked ("thread"), at once
+        # ("inline", tests) or only by `flask compilations build` ("off").
+        "COMPILATION_DIR": str(instance / "compilations"),
+        "COMPILATION_BUILD": "thread",
+        "COMPILATION_POLL_SECONDS": 60,
+        "COMPILATION_RATE_LIMIT": "20 per hour",
         # Full-text search implementation (portal.search.backend): "whoosh", an index on local disk.
         "SEARCH_BACKEND": "whoosh",
         "SEARCH_INDEX_DIR": str(instance / "search"),

@@ -163,6 +163,7 @@ def make_app(database, instance: Path, **overrides):
         # Index right after each commit, so tests see search results immediately.
         "SEARCH_SYNC": "inline",
         "MAIL_DELIVERY": "inline",
+        "COMPILATION_BUILD": "inline",
         # No background thread per test app: tests write view counts with viewcount.flush().
         "VIEW_COUNT_FLUSH_SECONDS": 0,
     }

@@ -32,7 +32,7 @@ NOT_HTML = {"static", "api.health", "api.search", "search.suggest", "cases.downl
             "api_cases.case_list", "api_cases.case", "api_sessions.session_list", "api_sessions.session",
             "api_sessions.event_list", "api_sessions.event", "api_directory.unit_list", "api_directory.unit",
             "api_directory.expert_list", "api_directory.expert", "api_directory.themes", "api-docs.openapi_json",
-            "api_stats.stats", "stats.csv", "exports.case_list", "exports.unit_cases", "exports.registrations"}
+            "api_stats.stats", "stats.csv", "compilations.download", "exports.case_list", "exports.unit_cases", "exports.registrations"}
 #: who walks the URL map (None: the anonymous visitor); only the admin opens /admin pages
 VISITORS = [None, "admin@demo.example.org", "unit.admin@demo.example.org", "expert.zhou@demo.example.org",
             "reader@demo.example.org"]

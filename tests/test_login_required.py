@@ -27,6 +27,7 @@ PUBLIC = {
     "api_sessions.event_list", "api_sessions.event", "api_directory.unit_list", "api_directory.unit",
     "api_directory.expert_list", "api_directory.expert", "api_directory.themes", "api-docs.openapi_json",
     "api_docs.docs", "api_stats.stats", "stats.index", "stats.csv",
+    "compilations.new", "compilations.build", "compilations.progress", "compilations.download",
     "feeds.cases", "feeds.expert_comments", "feeds.sitemap", "feeds.sitemap_pages", "feeds.sitemap_cases",
 }
 

@@ -9,7 +9,7 @@ bp = Blueprint("main", __name__)
 
 #: What search engines leave alone: administration, log-in and account pages, personal
 #: notifications and review queues, and the JSON API (its documentation page excepted).
-ROBOTS_DISALLOW = ("/admin/", "/auth/", "/api/", "/notifications", "/review/")
+ROBOTS_DISALLOW = ("/admin/", "/auth/", "/api/", "/notifications", "/review/", "/compilations/build")
 
 
 @bp.route("/")
