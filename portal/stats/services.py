@@ -76,8 +76,10 @@ def cases_by_theme() -> Series:
 
 
 def cases_by_year() -> Series:
-    rows = db.session.execute(select(Case.year, func.count(Case.id)).where(_PUBLISHED, Case.year.is_not(None))
-                              .group_by(Case.year).order_by(Case.year))
+    # Case.year is an expression with bound values: grouped over a subquery, as PostgreSQL cannot
+    # match a GROUP BY expression to the selected one when each carries its own parameters.
+    years = select(Case.year.label("year")).where(_PUBLISHED, Case.year.is_not(None)).subquery()
+    rows = db.session.execute(select(years.c.year, func.count()).group_by(years.c.year).order_by(years.c.year))
     return Series("years", _("各年份案例数（按实施年份）"), _("年份"), _("已发布案例"),
                   [{"label": str(year), "value": count, "link": {"year": year}} for year, count in rows])
 
