@@ -107,6 +107,8 @@ def defaults(instance: Path) -> dict:
         "COMPILATION_BUILD": "thread",
         "COMPILATION_POLL_SECONDS": 60,
         "COMPILATION_RATE_LIMIT": "20 per hour",
+        # Writes through the JSON API, per token (portal.api.write).
+        "API_WRITE_RATE_LIMIT": "120 per minute;2000 per day",
         # Full-text search implementation (portal.search.backend): "whoosh", an index on local disk.
         "SEARCH_BACKEND": "whoosh",
         "SEARCH_INDEX_DIR": str(instance / "search"),

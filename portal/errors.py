@@ -80,6 +80,18 @@ def _plain_error_page(code: int, title: str, message: str) -> str:
             f'<h1>{code} {escape(title)}</h1><p>{escape(message)}</p><p><a href="/">返回首页</a></p></html>')
 
 
+#: marshmallow's and webargs' own English wording, for the messages our fields do not set
+_LIBRARY_MESSAGES = {
+    "Unknown field.": _l("未知的字段。"),
+    "Missing data for required field.": _l("缺少这个必填字段。"),
+    "Field may not be null.": _l("不能为 null。"),
+    "Invalid input type.": _l("请求体须为 JSON 对象。"),
+    "Not a valid list.": _l("须为数组。"),
+    "Not a valid string.": _l("须为文本。"),
+    "Invalid JSON body.": _l("请求体不是有效的 JSON。"),
+}
+
+
 def _field_messages(messages: dict) -> dict[str, list[str]]:
     """{location: {field: [reason]}} from webargs as {field: [reason]}; nested fields joined by dots."""
     out: dict[str, list[str]] = {}
@@ -90,9 +102,13 @@ def _field_messages(messages: dict) -> dict[str, list[str]]:
                 walk(inner, f"{path}.{key}" if path else str(key))
         elif isinstance(value, (list, tuple)):
             for reason in value:
-                walk(reason, path) if isinstance(reason, (dict, list, tuple)) else out.setdefault(path, []).append(str(reason))
+                walk(reason, path) if isinstance(reason, (dict, list, tuple)) else add(path, reason)
         else:
-            out.setdefault(path, []).append(str(value))
+            add(path, value)
+
+    def add(path: str, reason) -> None:
+        reason = str(reason)
+        out.setdefault(path or "json", []).append(str(_LIBRARY_MESSAGES.get(reason, reason)))
 
     for location_messages in messages.values():
         walk(location_messages, "")
@@ -106,7 +122,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
-        return error_response(exc.status_code, exc.message)
+        return error_response(exc.status_code, exc.message, {exc.field: [exc.message]} if exc.field else None)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -114,7 +130,9 @@ def register_error_handlers(app: Flask) -> None:
         messages = (getattr(exc, "data", None) or {}).get("messages")
         if messages:  # invalid API parameters (webargs, through flask-smorest): each field's reasons
             fields = _field_messages(messages)
-            return error_response(code, "；".join(reasons[0] for reasons in fields.values()), fields)
+            message = "；".join(reasons[0] if name in reasons[0] else f"{name}：{reasons[0]}"
+                               for name, reasons in fields.items())
+            return error_response(code, message, fields)
         # Keep our own Chinese text unless the view passed a description of its own to abort().
         # (Flask-Limiter puts the English limit text there; the Chinese message is clearer.)
         custom = exc.description if exc.description != type(exc).description and code != 429 else None

@@ -181,11 +181,12 @@ def app_config():
 
 @pytest.fixture
 def app(request, database, tmp_path, app_config, tmp_path_factory):
-    """A fresh app on a fresh database. Modules that set ``SHARED_APP = True`` (the permission
-    tables: thousands of short requests) reuse one app per backend and configuration instead,
-    with the database, instance folder, config, rate limits and search caches reset before
-    each test: building an app (124 URL rules) costs more than most of their requests."""
-    if getattr(request.module, "SHARED_APP", False):
+    """The app on a fresh database. By default one app per backend and configuration serves
+    every test of a process, with the database, instance folder, config, rate limits and search
+    caches reset before each test: building an app (160 URL rules) costs more than most tests'
+    requests. Modules that change the app itself set ``SHARED_APP = False`` and get a fresh app
+    per test."""
+    if getattr(request.module, "SHARED_APP", True):
         app = _shared_app(database, app_config, tmp_path_factory)
     else:
         app = make_app(database, tmp_path / "instance", **app_config)

@@ -14,6 +14,10 @@ from sqlalchemy import MetaData, create_engine, select, text
 
 from tests.conftest import WORKER
 
+# A fresh app per test: these tests change the app itself (rules, extensions, its index or
+# view-count state), which the shared app of the other modules would carry over.
+SHARED_APP = False
+
 
 @pytest.fixture
 def empty_target(database, tmp_path):

@@ -17,6 +17,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+# A fresh app per test: these tests change the app itself (rules, extensions, its index or
+# view-count state), which the shared app of the other modules would carry over.
+SHARED_APP = False
+
 UNIT_NAME = "贵阳市阳光社工服务中心"
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 

@@ -1,6 +1,10 @@
 """Error pages in Chinese, JSON errors under /api/, security headers, language switch."""
 import pytest
 
+# A fresh app per test: these tests change the app itself (rules, extensions, its index or
+# view-count state), which the shared app of the other modules would carry over.
+SHARED_APP = False
+
 
 def test_404_page_is_chinese(client):
     response = client.get("/no-such-page")

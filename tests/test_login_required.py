@@ -28,6 +28,9 @@ PUBLIC = {
     "api_directory.expert_list", "api_directory.expert", "api_directory.themes", "api-docs.openapi_json",
     "api_docs.docs", "api_stats.stats", "stats.index", "stats.csv",
     "compilations.new", "compilations.build", "compilations.progress", "compilations.download",
+    # Bearer-token endpoints: 401 JSON without a token (tests/test_api_write.py)
+    "api_write.create_case", "api_write.update_case", "api_write.upload", "api_write.privacy_check",
+    "api_write.submit",
     "feeds.cases", "feeds.expert_comments", "feeds.sitemap", "feeds.sitemap_pages", "feeds.sitemap_cases",
 }
 
@@ -39,6 +42,8 @@ def demo(app, snapshot):
         from sqlalchemy import func, select
 
         from portal.adoptions.models import AdoptionReport
+        from portal.api.models import ApiToken
+        from portal.api.tokens import create_token
         from portal.auth.models import User
         from portal.cases.models import Attachment, Case, Theme
         from portal.cases.services import add_attachment
@@ -71,6 +76,8 @@ def demo(app, snapshot):
                           "invited@example.org", "editor")
             add_material_link(admin, db.session.scalar(select(SharingSession).order_by(SharingSession.id)),
                               "回放", "https://video.example.org/1")
+            member = db.session.scalar(select(Membership).order_by(Membership.id))
+            create_token(member.user, member.org_id, "演示令牌", "read", 30)
             db.session.commit()
             first = {
                 "case_id": Case, "attachment_id": Attachment, "theme_id": Theme, "user_id": User,
@@ -79,6 +86,7 @@ def demo(app, snapshot):
                 "assignment_id": ReviewAssignment, "dimension_id": RubricDimension, "event_id": Event,
                 "series_id": Series, "session_id": SharingSession, "item_id": AgendaItem,
                 "speaker_id": SessionSpeaker, "material_id": SessionMaterial, "proposal_id": CaseProposal,
+                "token_id": ApiToken,
             }
             ids = {arg: db.session.scalar(select(func.min(model.id))) for arg, model in first.items()}
             # An expert comment's routes take comment_id too: their own URLs are checked with one.

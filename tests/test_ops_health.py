@@ -6,6 +6,10 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+# A fresh app per test: these tests change the app itself (rules, extensions, its index or
+# view-count state), which the shared app of the other modules would carry over.
+SHARED_APP = False
+
 
 def _database_down(monkeypatch):
     def broken(*args, **kwargs):

@@ -20,6 +20,10 @@ from portal.search.backend import IndexBusy, get_backend
 from portal.search.documents import case_document
 from tests import search_memory
 
+# A fresh app per test: these tests change the app itself (rules, extensions, its index or
+# view-count state), which the shared app of the other modules would carry over.
+SHARED_APP = False
+
 BACKENDS = ["whoosh", "memory"]
 
 

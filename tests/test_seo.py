@@ -6,6 +6,10 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from urllib.robotparser import RobotFileParser
 
+# A fresh app per test: these tests change the app itself (rules, extensions, its index or
+# view-count state), which the shared app of the other modules would carry over.
+SHARED_APP = False
+
 DEFAULT = "社区治理案例共享平台：汇集成员单位参与社区治理的案例、专家点评与线上分享会档案。"
 
 

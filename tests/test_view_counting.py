@@ -12,6 +12,10 @@ from portal.cases import viewcount
 from portal.extensions import db
 from tests.conftest import PASSWORD
 
+# A fresh app per test: these tests change the app itself (rules, extensions, its index or
+# view-count state), which the shared app of the other modules would carry over.
+SHARED_APP = False
+
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
 
 

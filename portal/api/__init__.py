@@ -17,7 +17,35 @@ from portal.urls import INT_MAX, DatabaseIntConverter
 
 
 class PortalApi(Api):
+    """flask-smorest's Api, with two changes: no JSON error handler of its own (portal.errors
+    answers errors), and the document is built when first read (/api/v1/openapi.json, `flask
+    openapi`), not when the app is made: building it is a third of create_app(), which every
+    worker and every test app pays, and few of them ever serve the document."""
+
     ERROR_SCHEMA = ErrorSchema
+
+    def __init__(self, app=None, **kwargs):
+        self._pending: list[tuple] = []  # blueprints registered with the app, not yet documented
+        self._spec = None
+        super().__init__(app, **kwargs)
+
+    @property
+    def spec(self):
+        pending, self._pending = self._pending, []
+        for blp, name, parameters in pending:
+            blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+            self._spec.tag({"name": name, "description": blp.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value):
+        self._spec = value
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._pending.append((blp, name, parameters))
 
     def _register_error_handlers(self):
         """None: the site's handlers (portal.errors) already answer errors as JSON under /api/."""
@@ -46,7 +74,14 @@ def init_app(app: Flask) -> None:
     api = PortalApi(app)  # one per app: the document is built from that app's routes
     api.register_converter(DatabaseIntConverter, lambda converter: {"type": "integer", "minimum": 0,
                                                                     "maximum": INT_MAX})
-    from portal.api import cases, directory, sessions, stats, views
+    from portal.api import cases, directory, sessions, stats, token_views, views, write
+    from portal.extensions import csrf
 
-    for bp in (views.bp, cases.bp, sessions.bp, directory.bp, stats.bp):
+    api.spec.components.security_scheme("bearer", {
+        "type": "http", "scheme": "bearer",
+        "description": "成员单位的个人 API 令牌（账号页面 → API 令牌），只读或读写，限于一个单位"})
+    for bp in (views.bp, cases.bp, sessions.bp, directory.bp, stats.bp, write.bp):
         api.register_blueprint(bp)
+    # Writes authenticate by bearer token only (never by the session cookie): no CSRF token needed.
+    csrf.exempt(write.bp)
+    app.register_blueprint(token_views.bp)

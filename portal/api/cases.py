@@ -129,7 +129,12 @@ def case(case_id: int):
 
     正文各部分（Markdown 原文与净化后的 HTML）、主题、地区、单位、附件信息、专家点评与评分、
     交流过的分享会、借鉴单位数。看不到的案例（草稿等）返回 404，与网站页面相同。"""
-    found = cases.get_visible_case(current_user, case_id, page=True)
+    from flask import g
+
+    from portal.api.tokens import case_for
+
+    token = getattr(g, "api_token", None)  # a unit's token also reads the unit's own drafts
+    found = case_for(token, case_id) if token is not None else cases.get_visible_case(current_user, case_id, page=True)
     body, changed = case_detail(found)
     response = jsonify(schemas.CaseDetail().dump(body))
     response.last_modified = changed

@@ -21,8 +21,18 @@ MAX_PER_PAGE = 50
 def blueprint(name: str, description: str) -> Blueprint:
     """A blueprint under /api/v1 whose reads any site may fetch (CORS)."""
     bp = Blueprint(name, __name__, url_prefix="/api/v1", description=description)
+    bp.before_request(_authenticate)
     bp.after_request(_cors)
     return bp
+
+
+def _authenticate() -> None:
+    """A personal API token, when the request carries one (portal.api.tokens): g.api_token."""
+    from flask import g
+
+    from portal.api import tokens
+
+    g.api_token = tokens.authenticate(request.headers.get("Authorization"))
 
 
 def _cors(response: Response) -> Response:
@@ -33,7 +43,8 @@ def _cors(response: Response) -> Response:
         response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link"
         if request.method == "OPTIONS":
             response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-            response.headers["Access-Control-Allow-Headers"] = "If-None-Match, If-Modified-Since, Accept-Language"
+            response.headers["Access-Control-Allow-Headers"] = ("If-None-Match, If-Modified-Since, Accept-Language, "
+                                                                "Authorization")
             response.headers["Access-Control-Max-Age"] = "86400"
     return response
 
