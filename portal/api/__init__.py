@@ -9,11 +9,25 @@ under /api/ (see portal.api.common).
 """
 from __future__ import annotations
 
+from apispec import BasePlugin
 from flask import Flask
 from flask_smorest import Api
 
 from portal.api.common import ErrorSchema
 from portal.urls import INT_MAX, DatabaseIntConverter
+
+#: blueprint -> the name of its group of operations in the document
+TAGS = {"api": "搜索与服务状态", "api_cases": "案例", "api_sessions": "分享会与活动", "api_directory": "单位、专家与主题",
+        "api_stats": "统计", "api_write": "写入（需要令牌）"}
+
+
+class _TagNames(BasePlugin):
+    """Operations grouped under readable names (TAGS) instead of their blueprints' names."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            if isinstance(operation, dict) and "tags" in operation:
+                operation["tags"] = [TAGS.get(tag, tag) for tag in operation["tags"]]
 
 
 class PortalApi(Api):
@@ -34,7 +48,7 @@ class PortalApi(Api):
         pending, self._pending = self._pending, []
         for blp, name, parameters in pending:
             blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
-            self._spec.tag({"name": name, "description": blp.description})
+            self._spec.tag({"name": TAGS.get(name, name), "description": blp.description})
         return self._spec
 
     @spec.setter
@@ -71,7 +85,7 @@ def init_app(app: Flask) -> None:
         "info": {"description": DESCRIPTION},
         "servers": [{"url": "/", "description": "本站"}],
     })
-    api = PortalApi(app)  # one per app: the document is built from that app's routes
+    api = PortalApi(app, spec_kwargs={"extra_plugins": [_TagNames()]})  # one per app: built from its routes
     api.register_converter(DatabaseIntConverter, lambda converter: {"type": "integer", "minimum": 0,
                                                                     "maximum": INT_MAX})
     from portal.api import cases, directory, sessions, stats, token_views, views, write
