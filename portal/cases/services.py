@@ -666,13 +666,38 @@ def org_published_cases(org: Organization, limit: int = 50) -> list[Case]:
 
 
 def unit_cases(user) -> list[Case]:
-    """Every case of every unit the user belongs to, newest first ("my cases")."""
+    """Every case of every unit the user belongs to, newest first."""
     org_ids = [m.org_id for m in user.memberships]
     if not org_ids:
         return []
     return list(db.session.scalars(
         select(Case).where(Case.org_id.in_(org_ids)).options(*card_options(themes=False))
         .order_by(Case.updated_at.desc(), Case.id.desc())))
+
+
+MINE_PER_PAGE = 30
+
+
+def unit_cases_page(user, *, status: str = "", q: str = "", page: int = 1, per_page: int = MINE_PER_PAGE):
+    """"My cases" a page at a time: the cases of the user's units, last changed first, in one
+    state (``status``) and with ``q`` in the title when given."""
+    org_ids = [m.org_id for m in user.memberships] or [-1]
+    stmt = select(Case).where(Case.org_id.in_(org_ids))
+    if status in STATUS_LABELS:
+        stmt = stmt.where(Case.status == status)
+    if q:
+        stmt = stmt.where(Case.title.contains(q))
+    stmt = stmt.order_by(Case.updated_at.desc(), Case.id.desc())
+    return paginate(stmt, page=page, per_page=per_page, options=card_options(themes=False), count_by=Case.id)
+
+
+def unit_case_counts(user) -> dict[str, int]:
+    """How many cases of the user's units are in each state (the filter's counts)."""
+    org_ids = [m.org_id for m in user.memberships]
+    if not org_ids:
+        return {}
+    return dict(db.session.execute(select(Case.status, func.count()).where(Case.org_id.in_(org_ids))
+                                   .group_by(Case.status)).all())
 
 
 def _queue_statuses(status: str | None) -> list[str]:

@@ -69,7 +69,13 @@ def index():
 @bp.route("/cases/mine")
 @login_required
 def mine():
-    return render_template("cases/mine.html", cases=services.unit_cases(current_user),
+    status = request.args.get("status", "")
+    status = status if status in services.STATUS_LABELS else ""
+    q = request.args.get("q", "").strip()[:100]
+    cases = services.unit_cases_page(current_user, status=status, q=q,
+                                     page=request.args.get("page", 1, type=query_int))
+    return render_template("cases/mine.html", cases=cases, status=status, q=q,
+                           counts=services.unit_case_counts(current_user), statuses=services.STATUS_LABELS,
                            orgs=services.orgs_for_new_case(current_user))
 
 
