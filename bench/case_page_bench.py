@@ -65,25 +65,33 @@ def build(app, n: int) -> list[int]:
     return ids
 
 
+def bench_app(instance: Path, **extra):
+    """An app on a fresh SQLite database in ``instance``, migrated like production."""
+    from flask_migrate import upgrade
+
+    from portal import create_app
+
+    app = create_app({"INSTANCE_DIR": str(instance), "SECRET_KEY": "bench", "TESTING": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'portal.db'}", "SEARCH_SYNC": "off",
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "RATELIMIT_ENABLED": False, **extra})
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+    return app
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--views", type=int, default=100)
     args = parser.parse_args(argv)
 
-    from flask_migrate import upgrade
-
-    from portal import create_app
     from portal.search import service
     from portal.search.backend import get_backend
 
     instance = Path(tempfile.mkdtemp(prefix="case-page-bench-", dir=os.environ.get("TMPDIR")))
-    app = create_app({"INSTANCE_DIR": str(instance), "SECRET_KEY": "bench", "TESTING": True,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'portal.db'}", "SEARCH_SYNC": "off",
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "RATELIMIT_ENABLED": False})
     started = time.perf_counter()
+    app = bench_app(instance)
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
         ids = build(app, args.cases)
     built = time.perf_counter() - started
 

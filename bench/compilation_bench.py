@@ -4,10 +4,10 @@
     .venv/bin/python bench/compilation_bench.py --cases 200 --rounds 1
 
 Builds a migrated SQLite database in a temporary instance folder with ``--cases`` published cases
-from bench/corpus.py (about 2,000 characters each, through create_case), each with one expert
-comment, then lays out a hand-picked compilation of all of them ``--rounds`` times (a new key
-each round, so nothing is served from the cache) and prints one JSON object: pages, size,
-and the time to prepare the cases and lay out the PDF (median and each round).
+from bench/corpus.py (about 2,000 characters each, through create_case), then lays out a
+hand-picked compilation of all of them ``--rounds`` times (a new key each round, so nothing is
+served from the cache) and prints one JSON object: pages, size, and the time to prepare the
+cases and lay out the PDF (median and each round).
 """
 from __future__ import annotations
 
@@ -33,20 +33,13 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv)
 
-    from flask_migrate import upgrade
-
-    from bench.case_page_bench import build
-    from portal import create_app
+    from bench.case_page_bench import bench_app, build
     from portal.compilations import services
     from portal.extensions import db
 
     instance = Path(tempfile.mkdtemp(prefix="compilation-bench-", dir=os.environ.get("TMPDIR")))
-    app = create_app({"INSTANCE_DIR": str(instance), "SECRET_KEY": "bench", "TESTING": True,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'portal.db'}", "SEARCH_SYNC": "off",
-                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "RATELIMIT_ENABLED": False,
-                      "COMPILATION_BUILD": "off"})
+    app = bench_app(instance, COMPILATION_BUILD="off")
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
         ids = build(app, args.cases)
     rounds, pages, size = [], None, None
     for n in range(args.rounds):

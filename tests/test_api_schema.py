@@ -47,4 +47,4 @@ def test_every_answer_conforms_to_the_document(app, database, demo):  # noqa: F8
 
 
 #: generated requests per operation (schemathesis also sends each operation's edge cases)
-EXAMPLES = 40
+EXAMPLES = 30

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from portal import permissions
 from portal.api import schemas
-from portal.api.common import Int, PageArgs, Text, blueprint, documented, link_header, page_body
+from portal.api.common import Int, PageArgs, Text, blueprint, documented, page_response
 from portal.cases import services as cases
 from portal.cases.models import SECTIONS, CommunityType
 from portal.regions import PROVINCES
@@ -63,8 +63,7 @@ def case_list(args):
                                 community_type=args.get("community_type", ""), year=args.get("year"),
                                 org=args.get("org"), featured=args.get("featured") == "1", sort=args["sort"])
     pagination = cases.list_published(filters, page=args["page"], per_page=args["per_page"])
-    body = page_body(pagination, [case_summary(c) for c in pagination.items])
-    return link_header(jsonify(schemas.CasePage().dump(body)), body)
+    return page_response(schemas.CasePage, pagination, [case_summary(c) for c in pagination.items])
 
 
 def case_detail(case) -> dict:

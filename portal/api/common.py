@@ -135,6 +135,14 @@ def page_body(pagination, items: list) -> dict:
     }
 
 
+def page_response(schema: type[Schema], pagination, items: list) -> Response:
+    """A list page as JSON (through its schema), with its links in the body and the Link header."""
+    from flask import jsonify
+
+    body = page_body(pagination, items)
+    return link_header(jsonify(schema().dump(body)), body)
+
+
 def link_header(response: Response, body: dict) -> Response:
     """The page links as an RFC 8288 Link header too (GitHub's style), for clients that read it."""
     links = body["links"]

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from portal.api import schemas
 from portal.api.cases import theme_refs
-from portal.api.common import Args, Int, PageArgs, Text, blueprint, documented, link_header, page_body
+from portal.api.common import Args, Int, PageArgs, Text, blueprint, documented, page_response
 from portal.cases.models import Case, CaseStatus
 from portal.extensions import db
 from portal.regions import PROVINCES
@@ -41,8 +41,7 @@ def unit_list(args):
 
     pagination = list_orgs(province=args.get("province", ""), query=args.get("q", ""), page=args["page"],
                            per_page=args["per_page"])
-    body = page_body(pagination, [unit_summary(o) for o in pagination.items])
-    return link_header(jsonify(schemas.UnitPage().dump(body)), body)
+    return page_response(schemas.UnitPage, pagination, [unit_summary(o) for o in pagination.items])
 
 
 @bp.route("/units/<int:org_id>")
@@ -91,8 +90,7 @@ def expert_list(args):
     counts = published_comment_counts()
     page, per_page = args["page"], args["per_page"]
     pagination = _ListPage(experts, page, per_page)
-    body = page_body(pagination, [expert_summary(p, counts.get(p.user_id, 0)) for p in pagination.items])
-    return link_header(jsonify(schemas.ExpertPage().dump(body)), body)
+    return page_response(schemas.ExpertPage, pagination, [expert_summary(p, counts.get(p.user_id, 0)) for p in pagination.items])
 
 
 class _ListPage:

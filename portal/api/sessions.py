@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal import permissions
 from portal.api import schemas
 from portal.api.cases import expert_ref, theme_refs, unit_ref
-from portal.api.common import Int, PageArgs, Text, blueprint, documented, link_header, page_body
+from portal.api.common import Int, PageArgs, Text, blueprint, documented, page_response
 from portal.models_base import paginate
 from portal.rendering import stored_html
 from portal.sessions import services
@@ -53,8 +53,7 @@ def session_list(args):
     filters = services.SessionFilters(q=args.get("q", ""), theme=args.get("theme"))
     pagination = paginate(services.sessions_statement(filters, args.get("when", "")), page=args["page"],
                           per_page=args["per_page"], count_by=SharingSession.id)
-    body = page_body(pagination, [session_summary(s) for s in pagination.items])
-    return link_header(jsonify(schemas.SessionPage().dump(body)), body)
+    return page_response(schemas.SessionPage, pagination, [session_summary(s) for s in pagination.items])
 
 
 def _agenda(user, session: SharingSession) -> list[dict]:
@@ -123,8 +122,7 @@ def event_list(args):
 
     stmt = select(Event).options(selectinload(Event.themes)).order_by(Event.created_at.desc(), Event.id.desc())
     pagination = paginate(stmt, page=args["page"], per_page=args["per_page"], count_by=Event.id)
-    body = page_body(pagination, [event_summary(e) for e in pagination.items])
-    return link_header(jsonify(schemas.EventPage().dump(body)), body)
+    return page_response(schemas.EventPage, pagination, [event_summary(e) for e in pagination.items])
 
 
 @bp.route("/events/<int:event_id>")

@@ -27,6 +27,10 @@ def _token_key() -> str:
     return "api-token:" + (request.headers.get("Authorization", "")[-16:] or request.remote_addr or "")
 
 
+#: every write counts against its token's limit (API_WRITE_RATE_LIMIT)
+_limited = limiter.limit(lambda: current_app.config["API_WRITE_RATE_LIMIT"], key_func=_token_key)
+
+
 def _text(name: str, limit: int) -> fields.String:
     return fields.String(validate=validate.Length(max=limit, error=_l("%(name)s 不能超过 %(n)d 个字符", name=name, n=limit)),
                          error_messages={"invalid": _l("%(name)s 须为文本", name=name),
@@ -115,7 +119,7 @@ def _answer(case, status: int = 200):
 @bp.arguments(CaseInput, location="json", error_status_code=400)
 @bp.response(201, schemas.CaseDetail)
 @_writes
-@limiter.limit(lambda: current_app.config["API_WRITE_RATE_LIMIT"], key_func=_token_key)
+@_limited
 def create_case(data):
     """新建案例草稿
 
@@ -132,7 +136,7 @@ def create_case(data):
 @bp.arguments(CaseInput, location="json", error_status_code=400)
 @bp.response(200, schemas.CaseDetail)
 @_writes
-@limiter.limit(lambda: current_app.config["API_WRITE_RATE_LIMIT"], key_func=_token_key)
+@_limited
 def update_case(data, case_id: int):
     """修改案例
 
@@ -149,7 +153,7 @@ def update_case(data, case_id: int):
 @bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})
 @_writes
-@limiter.limit(lambda: current_app.config["API_WRITE_RATE_LIMIT"], key_func=_token_key)
+@_limited
 def upload(case_id: int):
     """上传附件
 
@@ -173,7 +177,7 @@ def upload(case_id: int):
 @bp.route("/cases/<int:case_id>/privacy-check", methods=["POST"])
 @bp.response(200, PrivacyReport)
 @_writes
-@limiter.limit(lambda: current_app.config["API_WRITE_RATE_LIMIT"], key_func=_token_key)
+@_limited
 def privacy_check(case_id: int):
     """隐私检查
 
@@ -188,7 +192,7 @@ def privacy_check(case_id: int):
 @bp.route("/cases/<int:case_id>/submit", methods=["POST"])
 @bp.response(200, schemas.CaseDetail)
 @_writes
-@limiter.limit(lambda: current_app.config["API_WRITE_RATE_LIMIT"], key_func=_token_key)
+@_limited
 def submit(case_id: int):
     """提交审核
 
