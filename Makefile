@@ -62,7 +62,8 @@ db-upgrade: install
 # processes (pytest-xdist, one test module per process at a time), measures line and branch
 # coverage of portal/, then lints with ruff. TEST_WORKERS=0 runs in one process.
 # Three on a 2-core machine: while one process waits on PostgreSQL the others use the CPU
-# (measured on the PostgreSQL-heavy modules: 216 s with three, 241 s with two, 259 s with four).
+# (the PostgreSQL-heavy modules alone: 216 s with three, 241 s with two, 259 s with four; the
+# whole CI run took 954 s with either two or three).
 TEST_WORKERS ?= 3
 # Test databases, indexes and uploads on a RAM disk when there is one: commits then skip fsync.
 TEST_TMPDIR ?= $(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm || echo $${TMPDIR:-/tmp})

@@ -46,10 +46,14 @@ def main(argv=None) -> int:
         with app.test_request_context():
             from portal.cases.models import Case
 
-            db.session.get(Case, ids[0]).summary = f"第 {n} 轮"  # a new key: laid out afresh
+            from portal.models_base import utcnow
+
+            case = db.session.get(Case, ids[0])
+            case.summary, case.updated_at = f"第 {n} 轮", utcnow()  # a new key: laid out afresh
             db.session.commit()
             job = services.request_compilation(None, "cases", ",".join(map(str, ids)), "http://localhost/")
             db.session.commit()
+            assert job.status == "pending", (job.status, job.id)
             job = services.claim(job.id)
             started = time.perf_counter()
             services.build(job)
