@@ -45,7 +45,6 @@ def main(argv=None) -> int:
     for n in range(args.rounds):
         with app.test_request_context():
             from portal.cases.models import Case
-
             from portal.models_base import utcnow
 
             case = db.session.get(Case, ids[0])
