@@ -20,7 +20,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from jinja2 import BytecodeCache
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
 
 from portal import create_app
 from portal.config import normalize_database_url
@@ -75,6 +76,56 @@ class _SharedBytecode(BytecodeCache):
 
 
 _BYTECODE = _SharedBytecode()
+
+
+# What the databases and instance folders hold, so that a test whose world is already in place
+# (nothing written since it was restored) skips the restore. Restoring costs about 85 ms per test
+# on PostgreSQL; a permission table's read-only rows are most of the suite's tests.
+
+#: any statement other than a read since the last restore, by any app of this process
+_WRITES = {"seen": True}
+_READS = re.compile(r"\s*(SELECT|PRAGMA|SHOW)\b", re.IGNORECASE)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(conn, cursor, statement, parameters, context, executemany):
+    if not _WRITES["seen"] and (not _READS.match(statement) or "nextval(" in statement):
+        _WRITES["seen"] = True
+
+
+#: what this process's PostgreSQL database holds: "seeded" or a saved world's key
+_PG_HOLDS: dict[str, object] = {"what": None}
+#: id(app) -> (what its instance folder holds, the folder's signature then)
+_APP_HOLDS: dict[int, tuple] = {}
+
+
+def _signature(folder: Path) -> tuple:
+    """Names, sizes and change times of every file under ``folder`` (SQLite, uploads, index, mail)."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+            path = os.path.join(root, name)
+            stat = os.lstat(path)
+            found.append((path, stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+def _holds(app, database, what) -> bool:
+    """True when ``app``'s instance folder (and on PostgreSQL the database) still hold ``what``
+    exactly as restored: nothing was written anywhere since."""
+    if _WRITES["seen"] or _APP_HOLDS.get(id(app), (None,))[0] != what:
+        return False
+    if database["backend"] == "postgresql" and _PG_HOLDS["what"] != what:
+        return False
+    return _APP_HOLDS[id(app)][1] == _signature(_instance(app))
+
+
+def _now_holds(app, database, what) -> None:
+    _APP_HOLDS[id(app)] = (what, _signature(_instance(app)))
+    if database["backend"] == "postgresql":
+        _PG_HOLDS["what"] = what
+    _WRITES["seen"] = False
 
 
 def _migrate(app) -> None:
@@ -186,17 +237,31 @@ def app(request, database, tmp_path, app_config, tmp_path_factory):
     caches reset before each test: building an app (160 URL rules) costs more than most tests'
     requests. Modules that change the app itself set ``SHARED_APP = False`` and get a fresh app
     per test."""
-    if getattr(request.module, "SHARED_APP", True):
+    # A test with a saved world gets it from snapshot(); the others the migrated, empty database.
+    with_world = "snapshot" in request.fixturenames
+    shared = getattr(request.module, "SHARED_APP", True)
+    if shared:
         app = _shared_app(database, app_config, tmp_path_factory)
     else:
-        app = make_app(database, tmp_path / "instance", **app_config)
-    # A test that restores a saved world resets the tables then (see snapshot()).
-    if database["backend"] == "postgresql" and "snapshot" not in request.fixturenames:
-        _reset_postgres(app, database["seeded"])
+        app = make_app(database, tmp_path / "instance", **app_config)  # a new folder (SQLite: a new copy)
+    if not with_world and not _holds(app, database, "seeded"):
+        if shared:
+            _close_database(app)
+            instance = _instance(app)
+            shutil.rmtree(instance, ignore_errors=True)
+            instance.mkdir(parents=True)
+            _database_url(database, instance)  # SQLite: a fresh copy of the migrated template
+        if database["backend"] == "postgresql":
+            _reset_postgres(app, database["seeded"])
+        _now_holds(app, database, "seeded")
+    _CURRENT["sign_ins"] = {}
     yield app
     with app.app_context():
         _db.session.remove()
-        _db.engine.dispose()
+        # Shared apps keep their PostgreSQL connections from test to test (a new connection
+        # costs milliseconds); a SQLite file may be replaced before the next test.
+        if database["backend"] == "sqlite" or not shared:
+            _db.engine.dispose()
 
 
 #: (backend, configuration) -> {"app", "config"}: the apps of SHARED_APP modules in this process
@@ -204,6 +269,8 @@ _SHARED_APPS: dict[tuple, dict] = {}
 
 
 def _shared_app(database, app_config, tmp_path_factory):
+    """The process's app for this backend and configuration, with its configuration, rate limits
+    and caches reset (its data: see the app fixture)."""
     from portal.extensions import limiter
     from portal.search import service
 
@@ -213,11 +280,6 @@ def _shared_app(database, app_config, tmp_path_factory):
         app = make_app(database, tmp_path_factory.mktemp("shared-app") / "instance", **app_config)
         entry = _SHARED_APPS[key] = {"app": app, "config": dict(app.config)}
     app = entry["app"]
-    _close_database(app)
-    instance = _instance(app)
-    shutil.rmtree(instance, ignore_errors=True)
-    instance.mkdir(parents=True)
-    _database_url(database, instance)  # SQLite: a fresh copy of the migrated template
     app.config.clear()
     app.config.update(entry["config"])
     limiter.reset()
@@ -333,12 +395,22 @@ def snapshot(request, app, database, factory, app_config, tmp_path_factory):
         key = (database["backend"], request.module.__name__, name, repr(sorted(app_config.items())))
         saved = _WORLDS.get(key)
         if saved is None:
+            _close_database(app)
+            instance = _instance(app)
+            shutil.rmtree(instance, ignore_errors=True)
+            instance.mkdir(parents=True)
+            _database_url(database, instance)
             if database["backend"] == "postgresql":
                 _reset_postgres(app, database["seeded"])
             value = build()
-            _WORLDS[key] = _save_world(app, database, factory, value, tmp_path_factory)
-            return value
-        _restore_world(app, database, factory, saved)
+            signed_in = getattr(request.module, "QUICK_SIGN_IN", False)
+            saved = _WORLDS[key] = _save_world(app, database, factory, value, tmp_path_factory, signed_in)
+        elif _holds(app, database, key):
+            factory._seq = count(saved["seq"])
+        else:
+            _restore_world(app, database, factory, saved)
+        _now_holds(app, database, key)
+        _CURRENT["sign_ins"] = saved["sign_ins"]
         return copy.deepcopy(saved["value"])
 
     return use
@@ -354,7 +426,8 @@ def _close_database(app) -> None:
         _db.engine.dispose()
 
 
-def _save_world(app, database, factory, value, tmp_path_factory) -> dict:
+def _save_world(app, database, factory, value, tmp_path_factory, signed_in: bool) -> dict:
+    sign_ins = _start_sessions(app) if signed_in else {}
     _close_database(app)
     folder = tmp_path_factory.mktemp("world") / "instance"
     # symlinks=True: the search index's "current" link is relative and must stay so.
@@ -364,7 +437,31 @@ def _save_world(app, database, factory, value, tmp_path_factory) -> dict:
         with app.app_context():
             rows = _pg_rows()
             _db.engine.dispose()
-    return {"folder": folder, "rows": rows, "value": copy.deepcopy(value), "seq": next(factory._seq)}
+    return {"folder": folder, "rows": rows, "value": copy.deepcopy(value), "seq": next(factory._seq),
+            "sign_ins": sign_ins}
+
+
+def _start_sessions(app) -> dict[str, str]:
+    """A sign-in (LoginSession) for every active user of the world, saved with it: tests of a
+    QUICK_SIGN_IN module then sign in by cookie (AuthActions.sign_in), which writes nothing, so
+    their read-only requests leave the world in place for the next test. e-mail -> cookie id."""
+    from datetime import timedelta
+
+    from portal.auth.models import User
+    from portal.auth.services import start_session
+    from portal.models_base import utcnow
+
+    with app.app_context():
+        users = _db.session.scalars(_db.select(User).order_by(User.id)).all()
+        found = {}
+        for user in users:
+            if user.is_active:
+                row = start_session(user, remembered=False, user_agent="pytest")
+                # "Last seen" is written at most every 10 minutes: never during the run.
+                row.last_seen_at = utcnow() + timedelta(days=1)
+                found[user.email] = user.get_id()
+        _db.session.commit()
+        return found
 
 
 def _restore_world(app, database, factory, saved: dict) -> None:
@@ -376,6 +473,10 @@ def _restore_world(app, database, factory, saved: dict) -> None:
         _reset_postgres(app, saved["rows"])
         _close_database(app)
     factory._seq = count(saved["seq"])
+
+
+#: the sign-ins saved with the current test's world (see _start_sessions)
+_CURRENT: dict[str, dict] = {"sign_ins": {}}
 
 
 class AuthActions:
@@ -403,6 +504,22 @@ class AuthActions:
 
     def logout(self):
         return self._client.post("/auth/logout", data=self._token("/"))
+
+    def sign_in(self, email) -> None:
+        """Be signed in as ``email``, as after a successful login with the default password,
+        without posting the form: the session cookie of a sign-in saved with the world (in
+        QUICK_SIGN_IN modules; elsewhere the real login)."""
+        from flask_login.utils import _create_identifier
+
+        cookie = _CURRENT["sign_ins"].get(email)
+        if cookie is None:
+            response = self.login(email)
+            assert response.status_code == 302, response.get_data(as_text=True)[:500]
+            return
+        with self._client.application.test_request_context():
+            identifier = _create_identifier()  # what flask-login's session protection expects
+        with self._client.session_transaction() as session:
+            session.update({"_user_id": cookie, "_fresh": True, "_id": identifier})
 
 
 def csrf_token(client, path: str) -> str | None:

@@ -17,6 +17,7 @@ from tests.tables import DENY, DONE, HIDE, LOGIN, OK, REFUSED
 from tests.test_discussion import check_response, row, state
 
 SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+QUICK_SIGN_IN = True  # table rows sign in by the world's saved cookies (see conftest.AuthActions.sign_in)
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "other_unit", "pending_unit", "reviewer",
          "curator")
@@ -88,7 +89,7 @@ TABLE = [
 
 def run(app, client, auth, world, role, method, path, data):
     if role != "anonymous":
-        assert auth.login(world["emails"][role]).status_code == 302
+        auth.sign_in(world["emails"][role])
     ids = world["ids"]
     url = path.split("#")[0].format(**ids)
     before = state(app)
@@ -181,7 +182,7 @@ def test_a_direct_adoption_needs_no_changes(app, client, auth, world):
     ("other_unit", True), ("pending_unit", False), ("reviewer", False), ("curator", False)])
 def test_the_button_is_offered_only_to_other_verified_units(app, client, auth, world, role, offered):
     if role != "anonymous":
-        assert auth.login(world["emails"][role]).status_code == 302
+        auth.sign_in(world["emails"][role])
     page = case_page(client, world)
     assert (f"/cases/{world['ids']['published']}/adoption" in page) is offered
     assert "已有 1 家单位借鉴了这个案例" in page  # everyone sees the reports

@@ -12,6 +12,8 @@ import pytest
 
 from tests.conftest import mail_messages
 
+QUICK_SIGN_IN = True  # table rows sign in by the world's saved cookies (see conftest.AuthActions.sign_in)
+
 UNIT_NAME = "黔东南州同心社区服务中心"
 CONTACT = "同心热线 0855-8123456"
 REVIEWER_NAME = "欧阳明远"
@@ -89,7 +91,7 @@ def test_hide_unit_keeps_the_unit_from_the_reviewer(app, client, auth, world, hi
 
     # Curators and the unit always see the unit's name.
     for role in ("curator", "org_editor"):
-        auth.login(world["emails"][role])
+        auth.sign_in(world["emails"][role])
         assert UNIT_NAME in client.get(case_url).get_data(as_text=True), role
         auth.logout()
 
@@ -117,7 +119,7 @@ def test_hide_reviewer_keeps_the_reviewer_from_the_unit(app, client, auth, world
 
     case_url = f"/cases/{world['case']}"
     for role in ("org_admin", "org_editor"):
-        auth.login(world["emails"][role])
+        auth.sign_in(world["emails"][role])
         pages = _pages(client, case_url, "/notifications")
         # The review and the notification about it reached the unit ...
         assert "请补充村民参与的数据。" in pages[case_url] and TITLE in pages["/notifications"]

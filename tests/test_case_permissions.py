@@ -35,6 +35,7 @@ import pytest
 from tests.tables import DENY, DONE, HIDE, KEPT, LOGIN, OK, REFUSED, check_outcome, table_row
 
 SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+QUICK_SIGN_IN = True  # table rows sign in by the world's saved cookies (see conftest.AuthActions.sign_in)
 
 TO_ORGS, TO_SUBMIT = "TO_ORGS", "TO_SUBMIT"
 
@@ -357,7 +358,7 @@ def _check(client, response, expected, url):
 @pytest.mark.parametrize(("method", "path", "data", "expected", "effect"), TABLE)
 def test_case_permission_table(app, client, auth, world, role, method, path, data, expected, effect):
     if role != "anonymous":
-        assert auth.login(world["emails"][role]).status_code == 302
+        auth.sign_in(world["emails"][role])
     ids = world["ids"]
     url = path.split("#")[0].format(**ids)
     form = {k: (v.format(**ids) if isinstance(v, str) else v) for k, v in data.items()}
@@ -388,7 +389,7 @@ def test_lists_show_only_cases_the_person_may_open(app, client, auth, world, rol
     """/cases, the unit's page and "my cases": other people's drafts never appear in any list,
     and filtering by a pending unit does not reveal its name."""
     if role != "anonymous":
-        auth.login(world["emails"][role])
+        auth.sign_in(world["emails"][role])
     titles = {state: f"{state}案例" for state in PATHS} | {"private": "含电话的草稿"}
     unit_id, pending_id = world["ids"]["unit"], world["ids"]["pending"]
 

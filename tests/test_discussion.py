@@ -21,6 +21,7 @@ from tests.conftest import mail_messages
 from tests.tables import DENY, DONE, HIDE, LOGIN, OK, REFUSED, check_outcome, table_row
 
 SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+QUICK_SIGN_IN = True  # table rows sign in by the world's saved cookies (see conftest.AuthActions.sign_in)
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "reviewer", "curator")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",
@@ -133,7 +134,7 @@ def check_response(client, response, expected, role=None):
 
 def run_row(app, client, auth, world, role, method, path, data):
     if role != "anonymous":
-        assert auth.login(world["emails"][role]).status_code == 302
+        auth.sign_in(world["emails"][role])
     ids = {k.replace(":" + role, ""): v for k, v in world["ids"].items() if k.endswith(":" + role)}
     ids.update({k: v for k, v in world["ids"].items() if ":" not in k})
     url = path.split("#")[0].format(**ids)
@@ -220,7 +221,7 @@ def test_discussion_permission_table(app, client, auth, world, role, method, pat
 # Helpers for the behaviour tests -------------------------------------------------------------------
 
 def login(auth, world, role):
-    assert auth.login(world["emails"][role]).status_code == 302
+    auth.sign_in(world["emails"][role])
 
 
 def case_page(client, world) -> str:

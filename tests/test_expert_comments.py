@@ -23,6 +23,7 @@ import pytest
 from tests.tables import DENY, DONE, HIDE, LOGIN, OK, check_outcome, table_row
 
 SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+QUICK_SIGN_IN = True  # table rows sign in by the world's saved cookies (see conftest.AuthActions.sign_in)
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "reviewer", "admin")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",
@@ -153,7 +154,7 @@ def _check_effect(before, after, effect, ids, actor_email, app):
 @pytest.mark.parametrize(("method", "path", "data", "expected", "effect"), TABLE)
 def test_expert_comment_permission_table(app, client, auth, world, role, method, path, data, expected, effect):
     if role != "anonymous":
-        assert auth.login(world["emails"][role]).status_code == 302
+        auth.sign_in(world["emails"][role])
     ids = world["ids"]
     url = path.split("#")[0].format(**ids)
     before = _state(app)
@@ -328,7 +329,7 @@ def test_post_form_shown_to_eligible_reviewers_only(app, client, auth, world):
     url = f"/cases/{world['ids']['published']}"
     assert "发表专家点评" not in client.get(url).get_data(as_text=True)
     for role in ("practitioner", "org_editor", "admin"):
-        auth.login(world["emails"][role])
+        auth.sign_in(world["emails"][role])
         assert "发表专家点评" not in client.get(url).get_data(as_text=True), role
         auth.logout()
     auth.login(world["emails"]["reviewer"])

@@ -12,6 +12,7 @@ from tests.tables import DENY, HIDE, LOGIN, OK, check_outcome
 from tests.test_case_permissions import make_png
 
 SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+QUICK_SIGN_IN = True  # table rows sign in by the world's saved cookies (see conftest.AuthActions.sign_in)
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "reviewer", "admin")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",
@@ -86,7 +87,7 @@ TABLE = [
 def test_expert_pages_by_role(client, auth, world, role, entry):
     path, expected = entry[0], dict(zip(ROLES, entry[1:]))[role]
     if role != "anonymous":
-        auth.login(world["emails"][role])
+        auth.sign_in(world["emails"][role])
     response = client.get(path.format(**world["ids"]))
     check_outcome(client, response, expected)
 
@@ -105,7 +106,7 @@ def test_directory_lists_active_reviewers_with_counts_and_filters_by_theme(clien
 def test_expert_page_lists_only_comments_on_published_cases(client, auth, world):
     for role in ("anonymous", "org_admin", "admin"):
         if role != "anonymous":
-            auth.login(world["emails"][role])
+            auth.sign_in(world["emails"][role])
         page = client.get(f"/experts/{world['ids']['reviewer']}").get_data(as_text=True)
         assert "公开案例的点评" in page and "公开的案例" in page
         assert "归档案例的点评" not in page and "后来归档的案例" not in page

@@ -20,6 +20,8 @@ import pytest
 from tests.conftest import mail_messages
 from tests.tables import DENY, DONE, LOGIN, check_outcome
 
+QUICK_SIGN_IN = True  # table rows sign in by the world's saved cookies (see conftest.AuthActions.sign_in)
+
 UNIT = "贵阳市阳光社工服务中心"
 TITLE = "老旧小区加装电梯议事会"
 QUESTION = "加装电梯的费用是怎么分摊的？"
@@ -85,7 +87,7 @@ def mails_to(app, email, subject_part="") -> list:
 
 
 def login(auth, world, role):
-    assert auth.login(world["emails"][role]).status_code == 302
+    auth.sign_in(world["emails"][role])
 
 
 def post(client, world, body, parent=None):

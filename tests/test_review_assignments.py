@@ -18,6 +18,7 @@ import pytest
 from tests.tables import DENY, DONE, HIDE, LOGIN, OK, REFUSED, check_outcome, table_row
 
 SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+QUICK_SIGN_IN = True  # table rows sign in by the world's saved cookies (see conftest.AuthActions.sign_in)
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "assigned", "reviewer", "curator")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",
@@ -156,7 +157,7 @@ def _check(client, response, expected):
 @pytest.mark.parametrize(("method", "path", "data", "expected", "effect"), TABLE)
 def test_assignment_permission_table(app, client, auth, world, role, method, path, data, expected, effect):
     if role != "anonymous":
-        assert auth.login(world["emails"][role]).status_code == 302
+        auth.sign_in(world["emails"][role])
     ids = world["ids"]
     url = path.format(**ids)
     form = {k: v.format(**ids) for k, v in data.items()}

@@ -17,6 +17,7 @@ from tests.tables import DENY, HIDE, LOGIN, OK, table_row
 from tests.test_session_registration import make_session
 
 SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+QUICK_SIGN_IN = True  # table rows sign in by the world's saved cookies (see conftest.AuthActions.sign_in)
 
 DONE, KEPT, REFUSED = "DONE", "KEPT", "REFUSED"
 
@@ -141,7 +142,7 @@ def _expected(before, effect, ids, role):
 @pytest.mark.parametrize(("method", "path", "data", "expected", "effect"), TABLE)
 def test_proposal_permission_table(app, client, auth, world, role, method, path, data, expected, effect):
     if role != "anonymous":
-        assert auth.login(world["emails"][role]).status_code == 302
+        auth.sign_in(world["emails"][role])
     ids = world["ids"]
     url = path.split("#")[0].format(**ids)
     form = {k: v.format(**ids) for k, v in data.items()}

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+QUICK_SIGN_IN = True  # table rows sign in by the world's saved cookies (see conftest.AuthActions.sign_in)
 
 OK, DENY, HIDE, LOGIN = 200, 403, 404, "LOGIN"
 REG, WAIT, DONE, KEPT = "REG", "WAIT", "DONE", "KEPT"
@@ -146,7 +147,7 @@ def _follow(client, response) -> str:
 @pytest.mark.parametrize(("method", "path", "expected", "effect"), TABLE)
 def test_registration_permission_table(app, client, auth, world, role, method, path, expected, effect):
     if role != "anonymous":
-        assert auth.login(world["emails"][role]).status_code == 302
+        auth.sign_in(world["emails"][role])
     url = path.format(**world["ids"])
     before = registrations(app)
     response = client.open(url, method=method)

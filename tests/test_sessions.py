@@ -32,6 +32,7 @@ from tests.conftest import mail_messages
 from tests.tables import DENY, DONE, HIDE, KEPT, LOGIN, OK, REFUSED, check_outcome, table_row
 
 SHARED_APP = True  # one app per backend for the whole table (see the app fixture)
+QUICK_SIGN_IN = True  # table rows sign in by the world's saved cookies (see conftest.AuthActions.sign_in)
 
 ROLES = ("anonymous", "practitioner", "org_editor", "org_admin", "reviewer", "admin")
 NAMES = {"practitioner": "实务工作者", "org_editor": "单位编辑", "org_admin": "单位管理员",
@@ -332,7 +333,7 @@ def fill(value, ids):
 @pytest.mark.parametrize(("method", "path", "data", "expected", "effect"), TABLE)
 def test_session_permission_table(app, client, auth, world, role, method, path, data, expected, effect):
     if role != "anonymous":
-        assert auth.login(world["emails"][role]).status_code == 302
+        auth.sign_in(world["emails"][role])
     ids = world["ids"]
     url = path.split("#")[0].format(**ids)
     form = {k: fill(v, ids) for k, v in data.items()}
