@@ -485,6 +485,8 @@ class AuthActions:
 
     def __init__(self, client):
         self._client = client
+        self._cookie_in_use: str | None = None  # the saved sign-in this browser holds, if any
+        self._ended: set[str] = set()  # saved sign-ins a log-out ended (their rows are gone)
 
     def _token(self, path: str) -> dict:
         if not self._client.application.config.get("WTF_CSRF_ENABLED", True):
@@ -503,6 +505,9 @@ class AuthActions:
         return self._client.post("/auth/login", data=data, follow_redirects=follow)
 
     def logout(self):
+        if self._cookie_in_use is not None:
+            self._ended.add(self._cookie_in_use)
+            self._cookie_in_use = None
         return self._client.post("/auth/logout", data=self._token("/"))
 
     def sign_in(self, email) -> None:
@@ -512,10 +517,11 @@ class AuthActions:
         from flask_login.utils import _create_identifier
 
         cookie = _CURRENT["sign_ins"].get(email)
-        if cookie is None:
+        if cookie is None or cookie in self._ended:
             response = self.login(email)
             assert response.status_code == 302, response.get_data(as_text=True)[:500]
             return
+        self._cookie_in_use = cookie
         with self._client.application.test_request_context():
             identifier = _create_identifier()  # what flask-login's session protection expects
         with self._client.session_transaction() as session:

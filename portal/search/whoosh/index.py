@@ -71,7 +71,17 @@ class _Index(FileIndex):
 def open_index(path: Path | None = None):
     # No mmap: see _Index (an index written before keeps compound segments; it still opens fast
     # this way, its reads are just slower until the next `search reindex`).
-    return FileStorage(str(path or current_dir()), supports_mmap=False).open_index(indexclass=_Index)
+    storage = FileStorage(str(path or current_dir()), supports_mmap=False)
+    for attempt in range(20):
+        try:
+            return storage.open_index(indexclass=_Index)
+        except FileNotFoundError:
+            # Whoosh lists the TOC files, then opens the newest: a writer in another process
+            # that commits in between deletes that one (seen with four gunicorn workers
+            # publishing at once). The next listing finds the new TOC.
+            if attempt == 19:
+                raise
+            time.sleep(0.01)
 
 
 def latest_generation(path: Path) -> int:
