@@ -24,9 +24,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     config_module.finalize(app.config)
     instance.mkdir(parents=True, exist_ok=True)
 
-    if app.config["TRUSTED_PROXIES"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
-                                x_proto=app.config["TRUSTED_PROXIES"])
 
     app.json.ensure_ascii = False  # readable Chinese in JSON responses
     from portal.urls import DatabaseIntConverter
@@ -48,6 +45,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     search.init_app(app)
     mail.init_app(app)
     facets.init_app(app)
+    # Outermost: everything inside (the page cache's edge too) sees the visitor's own address.
+    if app.config["TRUSTED_PROXIES"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"],
+                                x_proto=app.config["TRUSTED_PROXIES"])
     return app
 
 

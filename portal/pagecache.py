@@ -15,6 +15,11 @@ served. Entries also expire after ``PAGE_CACHE_SECONDS``; that bounds what the g
 see: view counts (written outside the ORM, portal.cases.viewcount) and writes made directly in
 the database.
 
+Hits are answered at the WSGI edge (:class:`EdgeCache`), before Flask routes the request, opens a
+session or runs a hook: a cached page costs one Redis round trip, which is what lets a busy
+public page keep up with a hello-world (bench/pages). The rate limits therefore do not count cache
+hits; they guard the work a hit does not do. A hit on a case page still counts the view.
+
 Redis being unreachable only logs a warning: pages are rendered as without the cache.
 """
 from __future__ import annotations
@@ -26,6 +31,8 @@ import logging
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.http import parse_cookie
+from werkzeug.wrappers import Response as WSGIResponse
 
 log = logging.getLogger(__name__)
 
@@ -46,33 +53,31 @@ class PageCache:
         self.generation_key = f"{prefix}:pages:generation"
         self.page_prefix = f"{prefix}:pages:"
         self.seconds = int(app.config["PAGE_CACHE_SECONDS"])
+        self.languages = frozenset(app.config["LANGUAGES"])
 
-    def key(self) -> str:
-        lang = request.cookies.get("lang")
-        lang = lang if lang in current_app.config["LANGUAGES"] else ""
-        raw = f"{lang}\0{request.path}\0{request.query_string.decode('latin-1')}"
-        return self.page_prefix + hashlib.sha1(raw.encode("utf-8", "surrogateescape")).hexdigest()
+    def key(self, environ: dict, lang: str | None) -> str:
+        """The entry of a path, query and interface language, from the raw WSGI values (the edge
+        and the app must agree without either decoding the address)."""
+        lang = lang if lang in self.languages else ""
+        raw = f"{lang}\0{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}\0{environ.get('QUERY_STRING', '')}"
+        return self.page_prefix + hashlib.sha1(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
-    def lookup(self) -> Response | None:
-        key = self.key()
+    def lookup(self, key: str) -> tuple[int, dict | None, bytes]:
+        """(current generation, the entry's metadata if it is of that generation, its body)."""
         generation, entry = self.client.mget(self.generation_key, key)
-        g._page_cache = (key, int(generation or 0))
+        generation = int(generation or 0)
         if entry is None:
-            return None
+            return generation, None, b""
         head, _, body = entry.partition(b"\n")
         meta = json.loads(head)
-        if meta["generation"] != int(generation or 0):
-            return None
-        g._page_cache_hit = True
-        response = Response(body, status=200)
-        for name, value in meta["headers"]:
-            response.headers[name] = value
-        return response
+        return generation, (meta if meta["generation"] == generation else None), body
 
     def store(self, response: Response) -> None:
         key, generation = g._page_cache
         meta = {"generation": generation,
                 "headers": [(n, v) for n, v in response.headers.items() if n in KEPT_HEADERS]}
+        if request.endpoint == "cases.show":
+            meta["case"] = request.view_args["case_id"]  # a hit still counts the view
         entry = json.dumps(meta).encode() + b"\n" + response.get_data()
         self.client.set(key, entry, ex=self.seconds)
 
@@ -84,34 +89,59 @@ def _cache() -> PageCache | None:
     return current_app.extensions.get("page_cache")
 
 
-def _eligible() -> bool:
+#: the WSGI environ key under which the edge leaves (entry key, generation) for the app
+ENVIRON_KEY = "portal.page_cache"
+
+
+class EdgeCache:
+    """WSGI middleware: answers a cookieless GET or HEAD from the cache when its entry is of the
+    current generation; anything else goes on to the app, with the entry's key and the generation
+    read *before* rendering (so that the app stores its page under that generation)."""
+
+    def __init__(self, app: Flask, cache: PageCache, wsgi_app):
+        from portal.security import static_headers
+
+        self.app, self.cache, self.wsgi_app = app, cache, wsgi_app
+        self.extra_headers = static_headers(app.config)  # what portal.security adds to every answer
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            cookies = parse_cookie(environ)
+            if cookies.keys() <= {"lang"}:
+                key = self.cache.key(environ, cookies.get("lang"))
+                try:
+                    generation, meta, body = self.cache.lookup(key)
+                except Exception:
+                    log.warning("page cache unavailable", exc_info=True)
+                else:
+                    if meta is not None:
+                        return self._serve(environ, start_response, meta, body)
+                    environ[ENVIRON_KEY] = (key, generation)
+        return self.wsgi_app(environ, start_response)
+
+    def _serve(self, environ, start_response, meta: dict, body: bytes):
+        if "case" in meta:
+            from portal.cases import viewcount
+
+            viewcount.record_anonymous(self.app, meta["case"], environ)
+        response = WSGIResponse(body, status=200, headers=[*meta["headers"], *self.extra_headers])
+        # If-None-Match (304), HEAD and Range, as for a page rendered by the app
+        return response.make_conditional(environ)(environ, start_response)
+
+
+def _note_lookup():
+    """Keep the edge's (key, generation) for store_if_cacheable when this page may be cached."""
     from portal.httpcache import PUBLIC_PAGES
 
-    return (request.method in ("GET", "HEAD") and request.endpoint in PUBLIC_PAGES
-            and set(request.cookies) <= {"lang"})
-
-
-def _serve_from_cache():
-    cache = _cache()
-    if cache is None or not _eligible():
-        return None
-    try:
-        response = cache.lookup()
-    except Exception:
-        log.warning("page cache unavailable", exc_info=True)
-        return None
-    if response is not None and request.endpoint == "cases.show":
-        from portal.cases import viewcount
-
-        # The page was public, so the case is published; the visitor is anonymous (no unit member).
-        viewcount.record(request.view_args["case_id"])
-    return response
+    found = request.environ.get(ENVIRON_KEY)
+    if found is not None and request.endpoint in PUBLIC_PAGES:
+        g._page_cache = found
 
 
 def store_if_cacheable(response: Response) -> None:
     """Called by portal.httpcache for an answer it made public, before any 304 is derived from it."""
     cache = _cache()
-    if cache is None or "_page_cache" not in g or g.get("_page_cache_hit"):
+    if cache is None or "_page_cache" not in g:
         return
     try:
         cache.store(response)
@@ -160,8 +190,9 @@ def init_app(app: Flask) -> None:
     url = app.config.get("PAGE_CACHE_URL") or ""
     if not url:
         return
-    app.extensions["page_cache"] = PageCache(app, url)
-    app.before_request(_serve_from_cache)
+    cache = app.extensions["page_cache"] = PageCache(app, url)
+    app.wsgi_app = EdgeCache(app, cache, app.wsgi_app)
+    app.before_request(_note_lookup)
     if not _listening:  # the ORM events are process-wide; they act only for apps with a cache
         event.listen(Session, "after_flush", _note_changes)
         event.listen(Session, "do_orm_execute", _note_statement)

@@ -7,13 +7,20 @@ CSP = (
 )
 
 
+def static_headers(config) -> list[tuple[str, str]]:
+    """The headers every answer gets (also those the page cache serves without the app)."""
+    found = [("Content-Security-Policy", CSP), ("X-Content-Type-Options", "nosniff"),
+             ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin")]
+    if config["SESSION_COOKIE_SECURE"]:
+        found.append(("Strict-Transport-Security", "max-age=31536000"))
+    return found
+
+
 def init_app(app: Flask) -> None:
+    headers = static_headers(app.config)
+
     @app.after_request
     def set_security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if app.config["SESSION_COOKIE_SECURE"]:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        for name, value in headers:
+            response.headers.setdefault(name, value)
         return response

@@ -80,6 +80,17 @@ def test_a_public_page_is_served_from_the_cache_without_the_database(app, client
     assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
 
 
+def test_a_cached_answer_has_the_rendered_pages_headers_and_answers_head(app, client, world):
+    path = f"/cases/{world['case']}"
+    first = client.get(path)
+    second = client.get(path)  # from the cache, answered before the app
+    assert sorted(second.headers.items()) == sorted(first.headers.items())
+    assert second.headers["X-Frame-Options"] == "DENY" and "Content-Security-Policy" in second.headers
+    head = client.head(path)
+    assert head.status_code == 200 and head.get_data() == b""
+    assert head.headers["ETag"] == first.headers["ETag"]
+
+
 def test_views_are_still_counted_from_the_cache(app, client, world):
     from portal.cases import viewcount
     from portal.cases.models import Case

@@ -248,6 +248,15 @@ def record(case_id: int) -> bool:
     return counter().record(case_id, visitor_key())
 
 
+def record_anonymous(app: Flask, case_id: int, environ: dict) -> bool:
+    """record() for a visitor without cookies, from the WSGI environ (the page cache's hits,
+    answered before Flask makes a request of them)."""
+    agent = environ.get("HTTP_USER_AGENT", "")
+    if is_bot(agent):
+        return False
+    return counter(app).record(case_id, f"{environ.get('REMOTE_ADDR')}\0{agent}")
+
+
 def flush() -> int:
     """Write every waiting count now (inside an app context); the number of views written."""
     return counter().flush()
