@@ -14,6 +14,8 @@ Systems, all run in this process on the same texts (title + paragraphs):
 * site      the application's search (portal.search.service), each story indexed as a case
             through the application's own case_document() and the backend's rebuild(); ranking =
             strict results, then the partial matches the page shows after them;
+* site-pg   the same on the PostgreSQL backend (SEARCH_BACKEND = "postgres"), in a throwaway
+            database on BENCH_PG (default postgresql://postgres@127.0.0.1:5432);
 * like      SQL LIKE: every query word as a substring (AND), ranked by how often the words occur;
 * fts5      SQLite FTS5 with the trigram tokenizer, bm25() ranking (query words shorter than three
             characters, which trigram cannot index, are matched with LIKE on the same table);
@@ -112,6 +114,59 @@ class Site:
         return [self.ids[i] for i in out[:DEPTH]]
 
 
+class SitePostgres(Site):
+    """The application's search on the PostgreSQL backend (SEARCH_BACKEND = "postgres"), in a
+    throwaway database on BENCH_PG (default postgresql://postgres@127.0.0.1:5432), dropped after."""
+    name = "site-pg"
+
+    def __init__(self, stories: list[dict], workdir: Path):
+        from flask_migrate import upgrade
+
+        from portal import create_app
+        from portal.search import analysis, service
+        from portal.search.backend import get_backend
+        from portal.search.documents import case_document
+
+        analysis.load_dictionary()
+        self.url = throwaway_database("relevance")
+        self.app = create_app({"TESTING": True, "INSTANCE_DIR": str(workdir / "instance"), "SEARCH_BACKEND": "postgres",
+                               "SQLALCHEMY_DATABASE_URI": self.url, "SECRET_KEY": "bench", "SEARCH_SYNC": "off"})
+        with self.app.app_context():
+            upgrade()
+            get_backend().rebuild((case_document(_as_case(i, story)) for i, story in enumerate(stories, start=1)))
+        self.service = service
+        self.ids = {i: story["external_id"] for i, story in enumerate(stories, start=1)}
+
+    def close(self) -> None:
+        from portal.extensions import db
+
+        with self.app.app_context():
+            db.engine.dispose()
+        drop_database(self.url)
+
+
+def throwaway_database(prefix: str) -> str:
+    """A new empty PostgreSQL database on BENCH_PG; its URL."""
+    import os
+    import uuid
+
+    import psycopg
+
+    server = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+    name = f"bench_{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://{server.split('://', 1)[1]}/{name}"
+
+
+def drop_database(url: str) -> None:
+    import psycopg
+
+    server, _, name = url.replace("postgresql+psycopg://", "postgresql://").rpartition("/")
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _as_case(i: int, story: dict):
     """A story as the case-like object case_document() reads: the paragraphs are the body."""
     from portal.cases.models import SECTIONS
@@ -189,7 +244,7 @@ class JiebaBM25:
         return [self.ids[i] for i in order[:DEPTH] if scores[i] > 0]
 
 
-SYSTEMS = {cls.name: cls for cls in (Site, Like, Fts5Trigram, JiebaBM25)}
+SYSTEMS = {cls.name: cls for cls in (Site, SitePostgres, Like, Fts5Trigram, JiebaBM25)}
 
 
 # Metrics -----------------------------------------------------------------------------------------
@@ -230,7 +285,7 @@ def evaluate(runs: dict[str, list[str]], queries: list[dict], qrels) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--systems", default="site,like,fts5,bm25")
+    ap.add_argument("--systems", default="site,site-pg,like,fts5,bm25")
     ap.add_argument("--per-query", action="store_true")
     ap.add_argument("--label", default="")
     ap.add_argument("--qrels", default=str(HERE / "qrels.tsv"))
@@ -249,6 +304,8 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             runs = {q["id"]: system.rank(q["q"]) for q in queries}
             elapsed = time.perf_counter() - t
+            if hasattr(system, "close"):
+                system.close()
             results[name] = evaluate(runs, queries, qrels)
             results[name]["build_s"], results[name]["query_ms"] = build, elapsed * 1e3 / len(queries)
             runs_all[name] = runs

@@ -230,6 +230,28 @@ def app_config():
     return {"WTF_CSRF_ENABLED": False}
 
 
+#: The search backends that the search modules run against. The PostgreSQL one needs the
+#: PostgreSQL database: its SQLite cells are left out at collection (pytest_collection_modifyitems).
+SEARCH_BACKENDS = ["whoosh", "postgres"]
+
+
+@pytest.fixture(params=SEARCH_BACKENDS)
+def search_backend(request) -> str:
+    """For modules whose app_config sets ``SEARCH_BACKEND`` from it (the search behaviour
+    tests): every test then runs on each backend."""
+    return request.param
+
+
+def pytest_collection_modifyitems(config, items):
+    unsupported = [item for item in items
+                   if getattr(item, "callspec", None) is not None
+                   and item.callspec.params.get("search_backend") == "postgres"
+                   and item.callspec.params.get("database") != "postgresql"]
+    if unsupported:
+        config.hook.pytest_deselected(items=unsupported)
+        items[:] = [item for item in items if item not in set(unsupported)]
+
+
 @pytest.fixture
 def app(request, database, tmp_path, app_config, tmp_path_factory):
     """The app on a fresh database. By default one app per backend and configuration serves

@@ -19,6 +19,11 @@ import pytest
 
 from portal.extensions import db as _db
 
+
+@pytest.fixture
+def app_config(search_backend):
+    return {"WTF_CSRF_ENABLED": False, "SEARCH_BACKEND": search_backend}  # each test on each backend
+
 ORG_NAME = "明德互助中心"
 FILLER = {
     "background": "项目开展前，居民反映问题较多。",

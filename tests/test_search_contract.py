@@ -24,12 +24,17 @@ from tests import search_memory
 # view-count state), which the shared app of the other modules would carry over.
 SHARED_APP = False
 
-BACKENDS = ["whoosh", "memory"]
+BACKENDS = ["whoosh", "memory", "postgres"]  # postgres: on the PostgreSQL database only (see conftest)
 
 
 @pytest.fixture(params=BACKENDS)
-def app_config(request):
-    return {"WTF_CSRF_ENABLED": False, "SEARCH_BACKEND": request.param}
+def search_backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app_config(search_backend):
+    return {"WTF_CSRF_ENABLED": False, "SEARCH_BACKEND": search_backend}
 
 
 def doc(case_id: int, title: str, body: str = "", *, summary: str = "", themes=("党建引领",), province="贵州省",

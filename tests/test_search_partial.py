@@ -11,6 +11,11 @@ import pytest
 
 from tests.test_search import api, make_case, make_org, page_of, result_titles, text_of
 
+
+@pytest.fixture
+def app_config(search_backend):
+    return {"WTF_CSRF_ENABLED": False, "SEARCH_BACKEND": search_backend}  # each test on each backend
+
 QUERY = "雨水花园 垃圾分类 积分超市 志愿者"
 
 

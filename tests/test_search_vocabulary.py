@@ -13,6 +13,11 @@ from tests.test_search import api, make_case, make_org
 
 
 @pytest.fixture
+def app_config(search_backend):
+    return {"WTF_CSRF_ENABLED": False, "SEARCH_BACKEND": search_backend}  # each test on each backend
+
+
+@pytest.fixture
 def org_id(factory):
     return make_org(factory)
 

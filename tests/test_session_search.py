@@ -9,6 +9,11 @@ import pytest
 
 from portal.extensions import db as _db
 
+
+@pytest.fixture
+def app_config(search_backend):
+    return {"WTF_CSRF_ENABLED": False, "SEARCH_BACKEND": search_backend}  # each test on each backend
+
 TITLE = "社区治理案例分享会（第一阶段）"
 
 

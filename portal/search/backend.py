@@ -85,9 +85,24 @@ class SearchBackend(ABC):
     run inside an app context and may be called from several threads and processes at once."""
 
     name = ""
+    #: True: the index is written inside each case's own transaction (write_in_transaction)
+    #: instead of through the search outbox.
+    transactional = False
 
     def __init__(self, app: Flask):
         self.app = app
+
+    def write_in_transaction(self, session, case_ids: set[int]) -> None:
+        """(transactional backends) Bring these cases' index entries up to date inside
+        ``session``'s transaction, just before it commits: published cases are written, the
+        others removed. Called by portal.search.sync, which calls :meth:`bump` after the commit
+        when this set ``session.info["portal_search_written"]``."""
+        raise NotImplementedError
+
+    def bump(self) -> None:
+        """(transactional backends) A committed transaction changed the index: advance
+        :meth:`generation`."""
+        raise NotImplementedError
 
     # Writing -------------------------------------------------------------------------------
 
@@ -219,6 +234,11 @@ class SearchBackend(ABC):
         must not be shared; the next call reopens them. Default: nothing held."""
         return None
 
+    def forget_results(self) -> None:
+        """Forget cached results only, keeping what was read to answer them (a benchmark's warm
+        query). Default: reset_for_tests()."""
+        self.reset_for_tests()
+
     def reset_for_tests(self) -> None:
         """Forget what this process keeps between calls (open searchers, cached results), so the
         next call reads the index afresh. The indexed documents stay. Default: nothing kept."""
@@ -228,6 +248,7 @@ class SearchBackend(ABC):
 #: name -> backend class, or "module:Class" imported on first use (an unused backend costs nothing).
 _REGISTRY: dict[str, str | type[SearchBackend]] = {
     "whoosh": "portal.search.whoosh:WhooshBackend",
+    "postgres": "portal.search.postgres:PostgresBackend",
 }
 
 

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from portal.extensions import db
 from portal.models_base import utcnow
@@ -19,3 +21,71 @@ class SearchOutbox(db.Model):
     entity: Mapped[str] = mapped_column(String(20), default="case")
     entity_id: Mapped[int] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TSVector(TypeDecorator):
+    """PostgreSQL's ``tsvector``; plain text elsewhere (the table exists on SQLite, unused there:
+    the PostgreSQL search backend refuses to start on SQLite)."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.TSVECTOR())
+        return dialect.type_descriptor(Text())
+
+
+class JSONB(TypeDecorator):
+    """PostgreSQL's ``jsonb``; plain text elsewhere (see TSVector)."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.JSONB())
+        return dialect.type_descriptor(Text())
+
+
+class SearchDocument(db.Model):
+    """A published case as the PostgreSQL search backend holds it (portal.search.postgres):
+    written in the same transaction as the case. ``tsv``: the words of portal.search.analysis
+    with their positions, weighted by field (title A; summary, themes and tags B; sections C;
+    unit, places and the rest D); ``length``: the searched text's length in words as BM25 counts
+    it; ``tf``: how often each word occurs (what BM25 reads: a lookup per word and matched row
+    instead of unpacking the tsvector); ``seq``: when the row was last written (ties)."""
+
+    __tablename__ = "search_documents"
+    __table_args__ = (Index("ix_search_documents_tsv", "tsv", postgresql_using="gin",
+                            postgresql_with={"fastupdate": "off"}),)
+
+    case_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stamp: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    published: Mapped[datetime]
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    organization: Mapped[str] = mapped_column(Text)
+    theme: Mapped[str] = mapped_column(Text)  # comma-separated, as in the search document
+    session: Mapped[str] = mapped_column(Text)  # comma-separated
+    province: Mapped[str] = mapped_column(String(40))
+    year: Mapped[str] = mapped_column(String(8))
+    community_type: Mapped[str] = mapped_column(String(40))
+    org_type: Mapped[str] = mapped_column(String(40))
+    terms: Mapped[str] = mapped_column(Text)  # documents.own_terms (similar cases)
+    length: Mapped[int]
+    tsv: Mapped[str] = mapped_column(TSVector())
+    tf: Mapped[dict] = mapped_column(JSONB())  # {word: occurrences, the title's counted twice}: BM25
+
+
+class SearchTerm(db.Model):
+    """Every word the PostgreSQL backend has indexed (never removed): the lexicon that the
+    short-word substring rule and spelling suggestions scan. ``id`` orders them, so a process
+    reads only the words added since it last looked."""
+
+    __tablename__ = "search_terms"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    term: Mapped[str] = mapped_column(String(200), unique=True)

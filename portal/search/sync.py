@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, event, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, selectinload
 
 from portal.background import OutboxWorker
 from portal.extensions import db
-from portal.search.backend import IndexBusy, get_backend
+from portal.search.backend import EXTENSION, IndexBusy, get_backend
 from portal.search.documents import case_document
 from portal.search.models import SearchOutbox
 
@@ -65,18 +65,43 @@ def _affected_case_ids(session: Session) -> set[int]:
     return ids
 
 
+def _transactional_backend():
+    """The app's backend when it writes inside each transaction (PostgreSQL), else None."""
+    if not has_app_context():
+        return None
+    backend = current_app.extensions.get(EXTENSION)
+    return backend if getattr(backend, "transactional", False) else None
+
+
 def _after_flush(session: Session, _context) -> None:
     # One outbox row per case per transaction is enough: the drainer reads current state.
     queued = session.info.setdefault("portal_search_queued", set())
     ids = _affected_case_ids(session) - queued
+    if not ids:
+        return
+    queued.update(ids)
+    if _transactional_backend() is not None:  # written by _before_commit, in this transaction
+        session.info.setdefault("portal_search_pending", set()).update(ids)
+        return
+    session.connection().execute(insert(SearchOutbox), [{"entity": "case", "entity_id": i} for i in sorted(ids)])
+    session.info["portal_search_dirty"] = True
+
+
+def _before_commit(session: Session) -> None:
+    backend = _transactional_backend()
+    if backend is None:
+        return
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # commit() flushes only after this event: its changes name their cases too
+    ids = session.info.pop("portal_search_pending", None)
     if ids:
-        session.connection().execute(insert(SearchOutbox), [{"entity": "case", "entity_id": i} for i in sorted(ids)])
-        queued.update(ids)
-        session.info["portal_search_dirty"] = True
+        backend.write_in_transaction(session, ids)
 
 
 def _after_commit(session: Session) -> None:
     session.info.pop("portal_search_queued", None)
+    if session.info.pop("portal_search_written", False) and (backend := _transactional_backend()) is not None:
+        backend.bump()
     if session.info.pop("portal_search_dirty", False):
         indexer = current_app.extensions.get("portal_indexer")
         if indexer is not None:
@@ -89,6 +114,8 @@ def _after_rollback(session: Session, transaction) -> None:
     session.info.pop("portal_search_queued", None)
     if not transaction.nested:
         session.info.pop("portal_search_dirty", None)
+        session.info.pop("portal_search_pending", None)
+        session.info.pop("portal_search_written", None)
 
 
 def drain(app: Flask, batch: int = BATCH, lock_timeout: float = 10.0) -> int:
@@ -165,6 +192,7 @@ def init_app(app: Flask) -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_soft_rollback", _after_rollback)
     indexer = Indexer(app, app.config["SEARCH_SYNC"])
     app.extensions["portal_indexer"] = indexer

@@ -120,5 +120,8 @@ class WhooshBackend(SearchBackend):
     def release(self) -> None:
         searchers.release()
 
+    def forget_results(self) -> None:
+        searchers._result_cache.clear()
+
     def reset_for_tests(self) -> None:
         searchers._reset_for_tests()

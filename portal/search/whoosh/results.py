@@ -12,6 +12,7 @@ from portal.search.backend import SearchRequest
 from portal.search.documents import FACETS
 from portal.search.highlights import highlight_terms
 from portal.search.parsing import _CJK, ParsedQuery
+from portal.search.planning import close_enough
 from portal.search.results import Hit, SearchResult, document_hit, ordered_facets, wants_partial
 from portal.search.whoosh.matching import _lexicon, _plan, _published, _SegmentMatch, _variants, _word_fields
 from portal.search.whoosh.searchers import _CACHE_SIZE, _result_cache, _searchers
@@ -116,16 +117,12 @@ MAX_CORRECTIONS = 3
 
 
 def _close_words(searcher, word: str, parts) -> list[str]:
-    wanted = set(word)
     scored: dict[str, tuple] = {}
     for seg, _base, _m in parts:
         for fname in seg.fields:
             for term in _lexicon(seg.reader, fname, seg.cache):
-                if abs(len(term) - len(word)) > 1 or term == word or len(term) < 2 \
-                        or len(wanted.intersection(term)) < max(len(word), len(term)) - 1:
-                    continue
-                shared = _common_in_order(word, term)
-                if shared < max(len(word), len(term)) - 1 or shared < 2:
+                shared = close_enough(word, term)
+                if not shared:
                     continue
                 freq = seg.reader.doc_frequency(fname, term)
                 best = scored.get(term)
@@ -133,16 +130,6 @@ def _close_words(searcher, word: str, parts) -> list[str]:
     # Most characters in common, then the same length as the word typed, then the most common.
     ranked = sorted(scored.items(), key=lambda kv: (-kv[1][0], kv[1][1], -kv[1][2], kv[0]))
     return [term for term, _score in ranked[:MAX_CORRECTIONS]]
-
-
-def _common_in_order(a: str, b: str) -> int:
-    """Length of the longest common subsequence of two short words."""
-    row = [0] * (len(b) + 1)
-    for ch in a:
-        prev = 0
-        for j, other in enumerate(b, start=1):
-            prev, row[j] = row[j], (prev + 1 if ch == other else max(row[j], row[j - 1]))
-    return row[-1]
 
 
 def _partial(searcher, parsed: ParsedQuery, plan, parts: list[tuple[_SegmentMatch, int, set[int]]], limit: int,
