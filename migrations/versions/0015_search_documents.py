@@ -1,5 +1,5 @@
-"""search documents: the PostgreSQL search backend's table (tsvector with a GIN index), its
-lexicon and, on PostgreSQL, the sequences that stamp each write and each committed change
+"""search documents: the PostgreSQL search backend's tables: documents (tsvector with a GIN
+index), word counts per case (BM25), the lexicon and, on PostgreSQL, the sequences that stamp each write and each committed change
 
 Revision ID: 0015_search_documents
 Revises: 0014_api_tokens
@@ -38,12 +38,19 @@ def upgrade():
     sa.Column('terms', sa.Text(), nullable=False),
     sa.Column('length', sa.Integer(), nullable=False),
     sa.Column('tsv', postgresql.TSVECTOR() if postgres else sa.Text(), nullable=False),
-    sa.Column('tf', postgresql.JSONB() if postgres else sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('case_id', name=op.f('pk_search_documents'))
     )
     # fastupdate off: no pending list to scan on every search after a burst of writes.
     op.create_index('ix_search_documents_tsv', 'search_documents', ['tsv'], unique=False, postgresql_using='gin',
                     postgresql_with={'fastupdate': 'off'})
+    op.create_table('search_postings',
+    sa.Column('term', sa.String(length=200), nullable=False),
+    sa.Column('case_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('tf', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('term', 'case_id', name=op.f('pk_search_postings'), postgresql_include=['tf'])
+    )
+    with op.batch_alter_table('search_postings', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_search_postings_case_id'), ['case_id'], unique=False)
     op.create_table('search_terms',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('term', sa.String(length=200), nullable=False),
@@ -62,5 +69,8 @@ def downgrade():
         op.execute('DROP SEQUENCE IF EXISTS search_generation')
         op.execute('DROP SEQUENCE IF EXISTS search_seq')
     op.drop_table('search_terms')
+    with op.batch_alter_table('search_postings', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_search_postings_case_id'))
+    op.drop_table('search_postings')
     op.drop_index('ix_search_documents_tsv', table_name='search_documents', postgresql_using='gin')
     op.drop_table('search_documents')

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Index, Integer, PrimaryKeyConstraint, String, Text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -36,25 +36,13 @@ class TSVector(TypeDecorator):
         return dialect.type_descriptor(Text())
 
 
-class JSONB(TypeDecorator):
-    """PostgreSQL's ``jsonb``; plain text elsewhere (see TSVector)."""
-
-    impl = Text
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect):
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(postgresql.JSONB())
-        return dialect.type_descriptor(Text())
-
-
 class SearchDocument(db.Model):
     """A published case as the PostgreSQL search backend holds it (portal.search.postgres):
     written in the same transaction as the case. ``tsv``: the words of portal.search.analysis
     with their positions, weighted by field (title A; summary, themes and tags B; sections C;
     unit, places and the rest D); ``length``: the searched text's length in words as BM25 counts
-    it; ``tf``: how often each word occurs (what BM25 reads: a lookup per word and matched row
-    instead of unpacking the tsvector); ``seq``: when the row was last written (ties)."""
+    it; ``seq``: when the row was last written (ties). How often each word occurs is in
+    :class:`SearchPosting`."""
 
     __tablename__ = "search_documents"
     __table_args__ = (Index("ix_search_documents_tsv", "tsv", postgresql_using="gin",
@@ -77,7 +65,21 @@ class SearchDocument(db.Model):
     terms: Mapped[str] = mapped_column(Text)  # documents.own_terms (similar cases)
     length: Mapped[int]
     tsv: Mapped[str] = mapped_column(TSVector())
-    tf: Mapped[dict] = mapped_column(JSONB())  # {word: occurrences, the title's counted twice}: BM25
+
+
+class SearchPosting(db.Model):
+    """How often a word occurs in a case (the title's occurrences count twice): what BM25 reads.
+    A row per word and case, read by word (the primary key) for the matched cases only; a
+    tsvector would have to be read whole from TOAST storage for every matched case."""
+
+    __tablename__ = "search_postings"
+    # tf in the primary key's index: a word's rows are read from the index alone (the table
+    # holds them in case order, one page apart: 29,000 pages for 29,000 rows at 10k cases).
+    __table_args__ = (PrimaryKeyConstraint("term", "case_id", postgresql_include=["tf"]),)
+
+    term: Mapped[str] = mapped_column(String(200), primary_key=True)
+    case_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False, index=True)
+    tf: Mapped[int]
 
 
 class SearchTerm(db.Model):
