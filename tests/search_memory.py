@@ -1,7 +1,7 @@
 """A search backend in memory, for the contract tests (tests/test_search_contract.py).
 
 Simple but honest: it reads only what every backend gets (the neutral case documents, the
-parsed query, the segmenter and synonyms) and does what the contract in
+query plan of portal.search.planning, the segmenter and synonyms) and does what the contract in
 portal/search/backend.py says, with none of the Whoosh backend's code: a dict of documents, each
 segmented once when it is put; matching by term sets and positions; a plain tf-idf score. It
 shows that the interface is enough to build a backend on, and that the contract tests test the
@@ -22,12 +22,13 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from portal.search import synonyms
-from portal.search.analysis import FIELD_SEP, is_word, segment
-from portal.search.backend import IndexBatch, IndexBusy, SearchBackend, SearchRequest, register_backend
+from portal.search.analysis import FIELD_SEP, segment
+from portal.search.backend import ChangeSet, IndexBatch, IndexBusy, SearchBackend, SearchRequest, register_backend
 from portal.search.documents import FACETS, MULTI_VALUED, term_counts
 from portal.search.highlights import highlight_terms
-from portal.search.parsing import SHORT_CJK, Clause
+from portal.search.parsing import Clause
+from portal.search.planning import Variant
+from portal.search.planning import variants as _variants
 from portal.search.results import Hit, SearchResult, document_hit, ordered_facets, wants_partial
 
 _EPOCH = datetime(1970, 1, 2)
@@ -59,31 +60,7 @@ def _entry(doc: dict, order: int) -> _Entry:
     return _Entry(doc, parts, tf, facets, order)
 
 
-@dataclass
-class _Variant:
-    terms: list[str]
-    phrase: bool
-    substring: str | None
-    weight: float
-
-
-def _variants(clause: Clause) -> list[_Variant]:
-    texts = ((clause.text, 1.0),) if clause.phrase else synonyms.weighted(clause.text)
-    out = []
-    for text, weight in texts:
-        terms = [t for t, _p, _s, _e in segment(text, search=False)]
-        if not terms:
-            continue
-        compact = text.replace(" ", "")
-        substring = None
-        if any("\u3400" <= ch <= "\u9fff" for ch in compact) and len(compact) <= SHORT_CJK and compact.isalnum() \
-                and (len(compact) == 1 or not is_word(compact)):
-            substring = compact.lower()
-        out.append(_Variant(terms, clause.phrase or " " in text, substring, weight))
-    return out
-
-
-def _holds(entry: _Entry, v: _Variant) -> bool:
+def _holds(entry: _Entry, v: Variant) -> bool:
     if v.phrase and len(v.terms) > 1:
         for part in entry.parts:
             if all(t in part for t in v.terms) and any(
@@ -94,19 +71,8 @@ def _holds(entry: _Entry, v: _Variant) -> bool:
     return bool(v.substring) and any(v.substring in term and term != v.substring for term in entry.tf)
 
 
-def _holds_any(entry: _Entry, variants: list[_Variant]) -> bool:
+def _holds_any(entry: _Entry, variants: list[Variant]) -> bool:
     return any(_holds(entry, v) for v in variants)
-
-
-class _Batch(IndexBatch):
-    def __init__(self):
-        self.changes: dict[str, dict | None] = {}
-
-    def put(self, document: dict) -> None:
-        self.changes[str(document["id"])] = document
-
-    def delete(self, doc_id: str) -> None:
-        self.changes[str(doc_id)] = None
 
 
 class MemoryBackend(SearchBackend):
@@ -129,7 +95,7 @@ class MemoryBackend(SearchBackend):
     def batch(self, timeout: float = 10.0) -> Iterator[IndexBatch]:
         self._acquire(timeout)
         try:
-            batch = _Batch()
+            batch = ChangeSet()
             yield batch
             if batch.changes:
                 entries = dict(self._entries)
@@ -160,7 +126,7 @@ class MemoryBackend(SearchBackend):
 
     # Reading -------------------------------------------------------------------------------
 
-    def _score(self, entries: dict[str, _Entry], entry: _Entry, groups: list[list[_Variant]]) -> float:
+    def _score(self, entries: dict[str, _Entry], entry: _Entry, groups: list[list[Variant]]) -> float:
         """tf-idf of the best variant of each group (the title counts twice: it is twice in `all`)."""
         n = len(entries)
         total = 0.0

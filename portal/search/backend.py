@@ -80,6 +80,20 @@ class IndexBatch(ABC):
         """Remove the document with this ``id``; nothing happens if there is none."""
 
 
+class ChangeSet(IndexBatch):
+    """A batch that only collects its changes (id -> document, or None for a deletion), for a
+    backend that applies them all at once when the block ends."""
+
+    def __init__(self):
+        self.changes: dict[str, dict | None] = {}
+
+    def put(self, document: dict) -> None:
+        self.changes[str(document["id"])] = document
+
+    def delete(self, doc_id: str) -> None:
+        self.changes[str(doc_id)] = None
+
+
 class SearchBackend(ABC):
     """A full-text index of case documents. One instance per app (:func:`get_backend`); methods
     run inside an app context and may be called from several threads and processes at once."""

@@ -104,6 +104,20 @@ def split(group: list[Clause]) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
+def partial_units(plan: Plan) -> dict[str, list[tuple[str, list[Variant]]]]:
+    """What partial matches count, for a plain query: query word -> [(part, its variants)]. A
+    word the segmenter split (垃圾分类 -> 垃圾 分类) counts by the share of its parts a case
+    holds; a query of one such word (老人吃饭难) counts its parts as words, except single
+    characters (难), which would let almost any case count. {} when there are fewer than two."""
+    units: dict[str, list[tuple[str, list[Variant]]]] = {}
+    for label, owner, found in zip(plan.labels, plan.owners, plan.groups or ()):
+        units.setdefault(owner, []).append((label, found))
+    if len(units) < 2:
+        units = {label: [(label, found)] for label, _owner, found in zip(plan.labels, plan.owners, plan.groups or ())
+                 if len(label) > 1 or not _CJK.match(label)}
+    return units if len(units) >= 2 else {}
+
+
 def common_in_order(a: str, b: str) -> int:
     """Length of the longest common subsequence of two short words (spelling suggestions)."""
     row = [0] * (len(b) + 1)

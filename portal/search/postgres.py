@@ -41,12 +41,12 @@ from portal.config import ConfigError
 from portal.extensions import db
 from portal.search import synonyms
 from portal.search.analysis import FIELD_SEP, POSITION_GAP, segment
-from portal.search.backend import IndexBatch, IndexBusy, SearchBackend, SearchRequest
+from portal.search.backend import ChangeSet, IndexBatch, IndexBusy, SearchBackend, SearchRequest
 from portal.search.documents import FACETS, MULTI_VALUED, term_counts
 from portal.search.highlights import highlight_terms
 from portal.search.models import SearchDocument, SearchPosting, SearchTerm
 from portal.search.parsing import _CJK
-from portal.search.planning import BM25_B, BM25_K1, Plan, Variant, close_enough, plan, variants
+from portal.search.planning import BM25_B, BM25_K1, Plan, Variant, close_enough, partial_units, plan, variants
 from portal.search.results import Hit, SearchResult, document_hit, ordered_facets, wants_partial
 
 #: term-frequency weight of a position by its field weight: the title counts twice (as in the
@@ -179,17 +179,6 @@ def _remember_terms(conn: Connection, words: set[str], known: set[str]) -> None:
 
 # Batches ----------------------------------------------------------------------------------------
 
-class _Batch(IndexBatch):
-    def __init__(self):
-        self.changes: dict[str, dict | None] = {}
-
-    def put(self, document: dict) -> None:
-        self.changes[str(document["id"])] = document
-
-    def delete(self, doc_id: str) -> None:
-        self.changes[str(doc_id)] = None
-
-
 def _lock(conn: Connection, timeout: float) -> None:
     """The backend's advisory lock for this transaction, waiting up to ``timeout`` seconds."""
     deadline = monotonic() + timeout
@@ -300,7 +289,7 @@ class PostgresBackend(SearchBackend):
     def batch(self, timeout: float = 10.0) -> Iterator[IndexBatch]:
         with db.engine.begin() as conn:
             _lock(conn, timeout)
-            batch = _Batch()
+            batch = ChangeSet()
             yield batch
             if batch.changes:
                 docs = [d for d in batch.changes.values() if d is not None]
@@ -643,14 +632,8 @@ class _Search:
         """As the Whoosh backend's partial matches (see SearchBackend.search): cases within the
         filters, not strict results, holding at least half the query's words (or the most any
         holds), a split word counting by the share of its parts held."""
-        plan_ = self.plan
-        units: dict[str, list[tuple[str, list[Variant]]]] = {}
-        for label, owner, group in zip(plan_.labels, plan_.owners, plan_.groups or ()):
-            units.setdefault(owner, []).append((label, group))
-        if len(units) < 2:
-            units = {label: [(label, group)] for label, _owner, group in zip(plan_.labels, plan_.owners, plan_.groups or ())
-                     if len(label) > 1 or not _CJK.match(label)}
-        if len(units) < 2:
+        units = partial_units(self.plan)
+        if not units:
             return []
         pieces = [(word, label, group) for word, parts in units.items() for label, group in parts]
         # The strict results (fewer than PARTIAL_BELOW) are left out by id.

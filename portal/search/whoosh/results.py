@@ -12,7 +12,7 @@ from portal.search.backend import SearchRequest
 from portal.search.documents import FACETS
 from portal.search.highlights import highlight_terms
 from portal.search.parsing import _CJK, ParsedQuery
-from portal.search.planning import close_enough
+from portal.search.planning import close_enough, partial_units
 from portal.search.results import Hit, SearchResult, document_hit, ordered_facets, wants_partial
 from portal.search.whoosh.matching import _lexicon, _plan, _published, _SegmentMatch, _variants, _word_fields
 from portal.search.whoosh.searchers import _CACHE_SIZE, _result_cache, _searchers
@@ -141,13 +141,8 @@ def _partial(searcher, parsed: ParsedQuery, plan, parts: list[tuple[_SegmentMatc
     A word the segmenter split (垃圾分类 -> 垃圾 分类) counts by the share of its parts a case
     holds; a query of one such word (老人吃饭难) counts its parts as words, except single
     characters (难), which would let almost any case count."""
-    units: dict[str, list[tuple[str, list]]] = {}  # query word -> [(part, variants)]
-    for label, owner, variants in zip(plan.labels, plan.owners, plan.groups or ()):
-        units.setdefault(owner, []).append((label, variants))
-    if len(units) < 2:
-        units = {label: [(label, variants)] for label, _owner, variants in zip(plan.labels, plan.owners, plan.groups or ())
-                 if len(label) > 1 or not _CJK.match(label)}
-    if len(units) < 2:
+    units = partial_units(plan)  # query word -> [(part, variants)]
+    if not units:
         return []
     found = []  # (segment, docbase, {word: [documents holding each part]}, {document: words held}, strict)
     for seg, base, strict in parts:
