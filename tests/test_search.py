@@ -455,22 +455,27 @@ def result_titles(page: str) -> list[str]:
 
 
 @pytest.fixture
-def library(app, factory, org_id):
+def library(app, factory, snapshot):
     """25 published cases about 健身器材 (one commit), numbered in publication order; cases 1-5 are
-    in 四川省 by another unit; odd numbers have the theme 数字化治理, even ones 党建引领."""
-    _uid, email = factory.user()
-    other = factory.org(email, name="河畔服务队", org_type="其他", province="四川省")
-    with app.app_context():
-        ids = []
-        for n in range(1, 26):
-            sichuan = n <= 5
-            ids.append(add_case(
-                other if sichuan else org_id, f"健身角第{n:02d}号", "修缮健身器材。",
-                themes=["数字化治理"] if n % 2 else ["党建引领"],
-                province="四川省" if sichuan else "贵州省", city="成都市" if sichuan else "贵阳市",
-                published_at=datetime(2024, 1, n)))
-        _db.session.commit()
-    return ids
+    in 四川省 by another unit; odd numbers have the theme 数字化治理, even ones 党建引领. Built once
+    per backend and restored for each test (conftest.snapshot)."""
+    def build():
+        org_id = make_org(factory)
+        _uid, email = factory.user()
+        other = factory.org(email, name="河畔服务队", org_type="其他", province="四川省")
+        with app.app_context():
+            ids = []
+            for n in range(1, 26):
+                sichuan = n <= 5
+                ids.append(add_case(
+                    other if sichuan else org_id, f"健身角第{n:02d}号", "修缮健身器材。",
+                    themes=["数字化治理"] if n % 2 else ["党建引领"],
+                    province="四川省" if sichuan else "贵州省", city="成都市" if sichuan else "贵阳市",
+                    published_at=datetime(2024, 1, n)))
+            _db.session.commit()
+        return ids
+
+    return snapshot(build, "library")
 
 
 def test_search_page_shows_count_facets_and_pages(client, library):

@@ -62,6 +62,7 @@ KEY_TERMS = 12  # similar cases: the case's most distinctive words
 MAX_CORRECTIONS = 3
 LOCK_KEY = 0x5EA4C4  # the advisory lock of batches and rebuilds
 CACHE_SIZE = 256  # results kept per process, per index generation
+RESULT_SECONDS = 60  # and for at most this long
 STATS_DRIFT, STATS_SECONDS = 0.01, 600  # see PostgresBackend._stats
 
 STORED = ("case_id", "title", "summary", "body", "theme", "province", "organization", "published", "year")
@@ -371,13 +372,15 @@ class PostgresBackend(SearchBackend):
                request.sort, request.page, request.per_page)
         with self.lock:
             cached = self.results.get(key)
-            if cached is not None:
+            # A maximum age as well: a process that died between a commit and its bump() would
+            # otherwise leave this generation's results in place until the next write.
+            if cached is not None and monotonic() - cached[0] < RESULT_SECONDS:
                 self.results.move_to_end(key)
-                return cached
+                return cached[1]
         with _index_first(conn):
             result = _Search(self, conn, generation, request).run()
         with self.lock:
-            self.results[key] = result
+            self.results[key] = (monotonic(), result)
             while len(self.results) > CACHE_SIZE:
                 self.results.popitem(last=False)
         return result
