@@ -249,7 +249,8 @@ def pytest_collection_modifyitems(config, items):
                    and item.callspec.params.get("database") != "postgresql"]
     if unsupported:
         config.hook.pytest_deselected(items=unsupported)
-        items[:] = [item for item in items if item not in set(unsupported)]
+        left_out = set(unsupported)
+        items[:] = [item for item in items if item not in left_out]
 
 
 @pytest.fixture
@@ -268,11 +269,7 @@ def app(request, database, tmp_path, app_config, tmp_path_factory):
         app = make_app(database, tmp_path / "instance", **app_config)  # a new folder (SQLite: a new copy)
     if not with_world and not _holds(app, database, "seeded"):
         if shared:
-            _close_database(app)
-            instance = _instance(app)
-            shutil.rmtree(instance, ignore_errors=True)
-            instance.mkdir(parents=True)
-            _database_url(database, instance)  # SQLite: a fresh copy of the migrated template
+            _fresh_instance(app, database)
         if database["backend"] == "postgresql":
             _reset_postgres(app, database["seeded"])
         _now_holds(app, database, "seeded")
@@ -417,11 +414,7 @@ def snapshot(request, app, database, factory, app_config, tmp_path_factory):
         key = (database["backend"], request.module.__name__, name, repr(sorted(app_config.items())))
         saved = _WORLDS.get(key)
         if saved is None:
-            _close_database(app)
-            instance = _instance(app)
-            shutil.rmtree(instance, ignore_errors=True)
-            instance.mkdir(parents=True)
-            _database_url(database, instance)
+            _fresh_instance(app, database)
             if database["backend"] == "postgresql":
                 _reset_postgres(app, database["seeded"])
             value = build()
@@ -440,6 +433,15 @@ def snapshot(request, app, database, factory, app_config, tmp_path_factory):
 
 def _instance(app) -> Path:
     return Path(app.config["INSTANCE_DIR"])
+
+
+def _fresh_instance(app, database) -> None:
+    """An empty instance folder for ``app`` (SQLite: with a fresh copy of the migrated template)."""
+    _close_database(app)
+    instance = _instance(app)
+    shutil.rmtree(instance, ignore_errors=True)
+    instance.mkdir(parents=True)
+    _database_url(database, instance)
 
 
 def _close_database(app) -> None:

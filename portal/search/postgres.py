@@ -35,7 +35,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from portal.config import ConfigError
 from portal.extensions import db
@@ -113,10 +113,6 @@ def tsvector_of(doc: dict) -> tuple[str, int, dict[str, int]]:
         base = last + POSITION_GAP
     literal = " ".join(f"{_quote(term)}:{','.join(dict.fromkeys(ps))}" for term, ps in entries.items())
     return literal, length, tf
-
-
-def row_id(doc: dict) -> int:
-    return int(doc["id"])
 
 
 def _row(doc: dict) -> tuple[dict, dict[str, int]]:
@@ -249,18 +245,13 @@ class PostgresBackend(SearchBackend):
     def write_in_transaction(self, session: Session, case_ids: set[int]) -> None:
         """Bring the rows of these cases up to date inside ``session``'s transaction (before its
         commit): published cases are written, the others removed."""
-        from portal.cases.models import Case, CaseStatus
-        from portal.search.documents import case_document
+        from portal.search.sync import current_documents
 
         conn = session.connection()
         # Read back what this transaction wrote, through a session of its own (as the outbox
         # drain reads): collections in their stored order, not as this session last touched them.
         with Session(bind=conn) as reader:
-            cases = reader.scalars(select(Case).where(Case.id.in_(sorted(case_ids)))
-                                   .options(selectinload(Case.themes), selectinload(Case.tags),
-                                            selectinload(Case.org))).all()
-            documents = [case_document(c) for c in cases if c.status == CaseStatus.PUBLISHED]
-        gone = set(case_ids) - {int(d["id"]) for d in documents}
+            documents, gone = current_documents(reader, case_ids)
         self._apply(conn, documents, gone)
         session.info["portal_search_written"] = True  # portal.search.sync calls bump() after the commit
 
@@ -280,7 +271,7 @@ class PostgresBackend(SearchBackend):
         if documents:
             rows, counts = [], {}
             for doc in sorted(documents, key=lambda d: int(d["id"])):  # one lock order for every writer
-                row, counts[row_id(doc)] = _row(doc)
+                row, counts[int(doc["id"])] = _row(doc)
                 rows.append(row)
             _upsert(conn, rows)
             _postings(conn, counts)

@@ -118,14 +118,24 @@ def _after_rollback(session: Session, transaction) -> None:
         session.info.pop("portal_search_written", None)
 
 
+def current_documents(session: Session, case_ids) -> tuple[list[dict], list[int]]:
+    """What the index must hold for these cases now, as ``session`` sees the database: the
+    documents of the published ones, and the ids of the others (to delete)."""
+    from portal.cases.models import Case, CaseStatus
+
+    cases = session.scalars(select(Case).where(Case.id.in_(sorted(case_ids)))
+                            .options(selectinload(Case.themes), selectinload(Case.tags), selectinload(Case.org)))
+    documents = [case_document(c) for c in cases if c.status == CaseStatus.PUBLISHED]
+    published = {int(d["id"]) for d in documents}
+    return documents, sorted(set(case_ids) - published)
+
+
 def drain(app: Flask, batch: int = BATCH, lock_timeout: float = 10.0) -> int:
     """Apply pending outbox rows to the index. Returns how many cases were (re)indexed.
 
     Safe to run from any number of processes at once: the backend's write lock serializes them.
     Raises IndexBusy when the lock stays busy for ``lock_timeout`` seconds (the rows stay).
     """
-    from portal.cases.models import Case, CaseStatus
-
     done = 0
     with app.app_context():
         backend = get_backend()
@@ -137,15 +147,11 @@ def drain(app: Flask, batch: int = BATCH, lock_timeout: float = 10.0) -> int:
                     if not rows:
                         return done
                     case_ids = sorted({r.entity_id for r in rows})
-                    cases = {c.id: c for c in session.scalars(
-                        select(Case).where(Case.id.in_(case_ids))
-                        .options(selectinload(Case.themes), selectinload(Case.tags), selectinload(Case.org)))}
-                    for case_id in case_ids:
-                        case = cases.get(case_id)
-                        if case is not None and case.status == CaseStatus.PUBLISHED:
-                            index.put(case_document(case))
-                        else:
-                            index.delete(str(case_id))
+                    documents, gone = current_documents(session, case_ids)
+                    for document in documents:
+                        index.put(document)
+                    for case_id in gone:
+                        index.delete(str(case_id))
                 session.execute(delete(SearchOutbox).where(SearchOutbox.id.in_([r.id for r in rows])))
                 session.commit()
                 done += len(case_ids)
