@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from portal.admin.views import bp as admin_bp
     from portal.adoptions.views import bp as adoptions_bp
     from portal.auth.views import bp as auth_bp
+    from portal.calls.views import bp as calls_bp
     from portal.cases.views import bp as cases_bp
     from portal.compilations.views import bp as compilations_bp
     from portal.discussion.views import bp as discussion_bp
@@ -103,7 +104,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (main_bp, auth_bp, orgs_bp, cases_bp, search_bp, reviews_bp, assignments_bp, discussion_bp,
                adoptions_bp, notifications_bp, sessions_bp, participation_bp, admin_bp, editor_bp, ops_bp,
-               feeds_bp, exports_bp, stats_bp, compilations_bp):
+               feeds_bp, exports_bp, stats_bp, compilations_bp, calls_bp):
         app.register_blueprint(bp)
 
     from portal import api

@@ -128,6 +128,7 @@ def restore_command(file):
 
 
 def init_app(app: Flask) -> None:
+    from portal.calls.cli import calls_cli
     from portal.cases.cli import cases_cli
     from portal.compilations.cli import compilations_cli
     from portal.mail.cli import mail_cli
@@ -138,3 +139,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(notifications_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(compilations_cli)
+    app.cli.add_command(calls_cli)

@@ -5,6 +5,8 @@ every sentence here is our own, and every person is fictional.
 """
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+
 from sqlalchemy import select
 
 from portal.admin.services import grant_reviewer
@@ -131,6 +133,7 @@ def seed_demo() -> tuple[bool, dict]:
     created |= _seed_commentary(admin)
     created |= _seed_sessions(admin)
     created |= _seed_replays()
+    created |= _seed_calls(admin)
     return created, {"password": DEMO_PASSWORD, "accounts": [(email, role) for email, _n, role, _f in USERS]}
 
 
@@ -498,3 +501,241 @@ def _seed_replays() -> bool:
             session.materials.append(SessionMaterial(kind=MaterialKind.LINK, title=title, url=url))
     db.session.flush()
     return created
+
+
+# Calls for cases and awards (案例征集与评选) ---------------------------------------------------
+
+#: A closed call with published results. Dates are relative to the seeding day (Asia/Shanghai):
+#: it opened ``opened_days_ago`` and closed ``closed_days_ago`` days before it, the reviewers were
+#: due ``review_days`` after the deadline, and the results go out on the seeding day.
+CLOSED_CALL = {
+    "title": "首届社区治理优秀案例征集",
+    "description": (
+        "平台的第一次案例征集，沿用城乡社区工作委员会首届线上分享活动的思路（那次活动在 2022 年"
+        "10 月 12 日和 11 月 3 日分两个阶段举行）：请各地把社会组织参与社区治理的做法写成完整的案例，"
+        "由专家打分评选，选出一批别处也用得上的优秀案例。\n\n"
+        "**欢迎的方向**\n\n"
+        "- 党建引领下的村（居）民协商议事\n"
+        "- “五社联动”：社区、社会组织、社工、志愿者和慈善资源一起做事\n"
+        "- 乡镇（街道）社工站的建站与驻站服务\n"
+        "- 社会工作助力乡村振兴，以及“牵手计划”中的跨地区结对\n\n"
+        "每个参评案例由两位专家按下列维度评分；各位专家的打分松紧不同，排序时先做标准化，"
+        "再由评审组结合评审意见确定奖项。"
+    ),
+    "opened_days_ago": 84, "closed_days_ago": 35, "review_days": 21,
+    "themes": ["党建引领", "五社联动", "社工站建设", "乡村振兴", "牵手计划与东西部协作"],
+    "max_entries_per_unit": 2, "reviewers_per_entry": 2,
+    "dimensions": "创新性 30\n实效性 30\n可推广性 25\n规范性 15",
+    "levels": "一等奖 1\n二等奖 1\n三等奖 1\n优秀案例 2",
+}
+
+#: The entries: (case external id, who entered it, presenter, days after opening, award level,
+#: the decision's reason). A unit without a demo login (Chongqing, Shanghai) has its entry
+#: recorded for it (no one entered it in the app). Each reason gets the entry's rank appended.
+CLOSED_ENTRIES = [
+    ("demo-001", "unit.editor@demo.example.org", "中心项目主管", 12, "一等奖",
+     "五方力量按固定节奏碰头、议题由居民提出，成效有台账可查；两位专家的评分都排在第一。"),
+    ("demo-005", "tongren.admin@demo.example.org", "社工站站长", 20, "二等奖",
+     "外来督导与本地社工结对两年，本地团队已能独立承接项目，对刚建站的乡镇最有参考价值。"),
+    ("demo-009", None, "项目督导", 30, "三等奖",
+     "跨省结对的调研、培训、项目共创和督导分工写得清楚，三个受援站点都做出了自己的项目，别处可以照着做。"),
+    ("demo-011", None, "居民区社工", 33, "优秀案例",
+     "协商规则细致、每一步都能落地；两位专家对它在农村社区的适用面看法不一，评审组合议后评为优秀案例。"),
+    ("demo-003", "unit.admin@demo.example.org", "驻村社工", 40, "优秀案例",
+     "议事回到村民熟悉的场合，参与面广；做法依托村寨的熟人关系，换到城市社区需要另找载体。"),
+    ("demo-006", "tongren.admin@demo.example.org", "驻站社工", 45, None, ""),
+]
+
+#: Per reviewer: per case, the scores in the order of the dimensions above and an internal note.
+#: 周 scores generously, 陈 strictly; on demo-011 they are far enough apart to be flagged.
+CLOSED_SCORES = {
+    "expert.zhou@demo.example.org": {
+        "demo-001": ([9, 9, 8, 8], "节奏固定、分工清楚，是本批最完整的一个。"),
+        "demo-003": ([9, 8, 6, 8], "场景选得好；推广时要说明换了地方怎么办。"),
+        "demo-005": ([8, 9, 8, 8], "结对带教的过程写得实，成效可信。"),
+        "demo-006": ([7, 8, 7, 7], "用低龄老人做探访骨干是亮点，数据也完整。"),
+        "demo-009": ([8, 8, 8, 7], "结构清楚，数据可以再细一些。"),
+        "demo-011": ([9, 8, 9, 8], "议事规则可以直接拿去用，城市老旧小区都适用。"),
+    },
+    "expert.chen@demo.example.org": {
+        "demo-001": ([7, 8, 7, 7], "慈善资金的使用交代清楚；运行成本仍缺。"),
+        "demo-003": ([6, 7, 5, 6], "效果好，但依赖村寨原有关系，复制难度不小。"),
+        "demo-005": ([7, 8, 7, 6], "留人比引人难，案例回答了这一点；附件可再补带教清单。"),
+        "demo-006": ([5, 6, 5, 5], "与常见的探访项目区别不大，可推广的部分还需要提炼。"),
+        "demo-009": ([7, 7, 7, 6], "培训和督导安排写得明白；结对结束后站点怎样独立运转交代不足。"),
+        "demo-011": ([5, 5, 6, 5], "产权和资金条件特殊，放到乡镇社区很难照搬。"),
+    },
+}
+
+#: A call that is open on the seeding day (opened a week before, closes six weeks after), with
+#: one entry so far: the countdown and the entry form can be tried.
+OPEN_CALL = {
+    "title": "乡镇（街道）社工站驻站服务案例征集",
+    "description": (
+        "面向乡镇（街道）社工站和与站点结对的社工机构，征集驻站服务的真实做法：站点怎样摸清"
+        "村（居）民的需要，怎样把本地社工带出来，怎样和村（社区）两委、志愿者分工配合。\n\n"
+        "东西部协作、“牵手计划”中的带教经验尤其欢迎；请在“问题与展望”中如实写出还没解决的难处。"
+        "获奖案例收入平台案例库，供各地新建站点参考。"
+    ),
+    "opened_days_ago": 7, "closes_in_days": 42, "review_days": 21,
+    "themes": ["社工站建设", "乡村振兴", "牵手计划与东西部协作"],
+    "required_sections": ["problems"], "max_entries_per_unit": 1, "reviewers_per_entry": 2, "blind": True,
+    "dimensions": "需求把握 30\n服务成效 30\n本地化与可持续 25\n规范性 15",
+    "levels": "优秀案例 3\n推荐案例 5",
+    "entries": [("demo-006", "tongren.admin@demo.example.org", "驻站社工")],
+}
+
+
+def _seed_calls(curator: User) -> bool:
+    """A closed call with its reviews and published results, and a call open on the seeding day,
+    through the calls services. A call cannot take entries after its deadline, so the closed one
+    is created open, takes its entries, and then has its dates moved back (an admin's edit) before
+    the reviewers score it. Each call is skipped when a call with its title exists."""
+    created = _seed_closed_call(curator)
+    created |= _seed_open_call(curator)
+    return created
+
+
+def _call_data(spec: dict, opens: datetime, closes: datetime, review_due: date | None, themes: dict):
+    from portal.calls import services as calls
+
+    return calls.CallData(
+        title=spec["title"], description=spec["description"], opens_at=opens, closes_at=closes,
+        review_due_on=review_due, theme_ids=[themes[n].id for n in spec["themes"] if n in themes],
+        required_sections=spec.get("required_sections", []), max_entries_per_unit=spec["max_entries_per_unit"],
+        reviewers_per_entry=spec["reviewers_per_entry"], blind=spec.get("blind", False),
+        dimensions=spec["dimensions"], levels=spec["levels"])
+
+
+def _call_exists(title: str) -> bool:
+    from portal.calls.models import CaseCall
+
+    return db.session.scalar(select(CaseCall.id).where(CaseCall.title == title)) is not None
+
+
+def _demo_case(external_id: str):
+    from portal.cases.models import Case
+
+    case = db.session.scalar(select(Case).where(Case.external_id == external_id))
+    return case if case is not None and case.is_published else None
+
+
+def _last_notification_id() -> int:
+    from sqlalchemy import func
+
+    from portal.notifications.models import Notification
+
+    return db.session.scalar(select(func.max(Notification.id))) or 0
+
+
+def _date_notifications(since: int, when: datetime) -> None:
+    """The notifications sent after notification ``since`` were sent at ``when`` (naive UTC)."""
+    from portal.notifications.models import Notification
+
+    for row in db.session.scalars(select(Notification).where(Notification.id > since)):
+        row.created_at = when
+
+
+def _seed_closed_call(curator: User) -> bool:
+    from portal.calls import services as calls
+    from portal.calls.models import CallEntry, EntryStatus
+    from portal.cases.models import Theme
+    from portal.mail.models import OutgoingMail
+    from portal.notifications.models import Notification
+    from portal.timezones import utc_to_shanghai
+
+    spec = CLOSED_CALL
+    reviewers = [get_user_by_email(email) for email in CLOSED_SCORES]
+    cases = {external_id: _demo_case(external_id) for external_id, *_rest in CLOSED_ENTRIES}
+    if (_call_exists(spec["title"]) or None in cases.values()
+            or not all(r is not None and r.is_reviewer for r in reviewers)):
+        return False
+    themes = {t.name: t for t in db.session.scalars(select(Theme))}
+    now = utc_to_shanghai(utcnow())
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    opens = day - timedelta(days=spec["opened_days_ago"]) + timedelta(hours=9)
+    closes = day - timedelta(days=spec["closed_days_ago"]) + timedelta(hours=17)
+    review_due = (closes + timedelta(days=spec["review_days"])).date()
+
+    # Open while the units enter (the deadline is still ahead: tomorrow) ...
+    call = calls.save_call(curator, None, _call_data(spec, opens, now + timedelta(days=1), None, themes))
+    before_announcing = _last_notification_id()
+    calls.announce(curator, call)
+    db.session.flush()  # enter() reloads the call
+    announced = db.session.scalars(select(Notification.id).where(Notification.id > before_announcing)).all()
+    _date_notifications(before_announcing, shanghai_to_utc(opens))
+    for external_id, email, presenter, after_days, _level, _reason in CLOSED_ENTRIES:
+        case = cases[external_id]
+        entrant = get_user_by_email(email) if email else None
+        before = _last_notification_id()
+        if entrant is not None:
+            entry = calls.enter(entrant, call, case.id, presenter)
+        else:  # the unit has no demo login: its entry is recorded as enter() would record it
+            org = case.org
+            if (calls.entry_problems(call, case) or calls.time_refusal(call) is not None
+                    or org.status != OrgStatus.VERIFIED or calls.org_types(call) or calls.provinces(call)):
+                continue
+            entry = CallEntry(call_id=call.id, case_id=case.id, org_id=case.org_id, presenter=presenter,
+                              status=EntryStatus.ENTERED)
+            db.session.add(entry)
+        entry.created_at = entry.updated_at = shanghai_to_utc(opens + timedelta(days=after_days, hours=2))
+        _date_notifications(before, entry.created_at)
+    call.announced_at = call.created_at = shanghai_to_utc(opens)
+    db.session.flush()
+    # ... then the deadline moves to its place in the past (an admin's edit), and the reviewing starts.
+    temporary_deadline = calls._when(call.closes_at)
+    calls.save_call(curator, call, _call_data(spec, opens, closes, review_due, themes))
+    db.session.flush()
+    # The announcement told the deadline of the call as announced, not tomorrow's.
+    for row in db.session.scalars(select(Notification).where(Notification.id.in_(announced or [0]))):
+        row.text = row.text.replace(temporary_deadline, calls._when(call.closes_at))
+    for mail in db.session.scalars(select(OutgoingMail).where(OutgoingMail.body.contains(temporary_deadline))):
+        mail.body = mail.body.replace(temporary_deadline, calls._when(call.closes_at))
+    dimensions = call.dimensions
+    entries = {e.case.external_id: e for e in calls.active_entries(call)}
+    assigned_at = call.closes_at + timedelta(days=2)
+    for position, reviewer in enumerate(reviewers):
+        for number, (external_id, entry) in enumerate(entries.items()):
+            before = _last_notification_id()
+            assignment = calls.assign(curator, entry, reviewer.id)
+            scores, note = CLOSED_SCORES[reviewer.email][external_id]
+            calls.score(reviewer, assignment, {d.id: n for d, n in zip(dimensions, scores, strict=True)}, note)
+            assignment.created_at = assigned_at
+            assignment.scored_at = assigned_at + timedelta(days=3 + 4 * position + number, hours=3)
+            _date_notifications(before, assignment.scored_at)
+    ranks = {row.entry.id: row.figures.rank for row in calls.aggregate(call)}
+    levels = {level.name: level for level in call.levels}
+    for external_id, _email, _presenter, _days, level, reason in CLOSED_ENTRIES:
+        entry = entries.get(external_id)
+        if entry is None or level is None:
+            continue
+        calls.decide(curator, entry, shortlisted=True, level_id=levels[level].id,
+                     reason=f"{reason}（标准化后综合排名第 {ranks[entry.id]} 位）")
+    calls.publish_results(curator, call)
+    db.session.flush()
+    return True
+
+
+def _seed_open_call(curator: User) -> bool:
+    from portal.calls import services as calls
+    from portal.cases.models import Theme
+    from portal.timezones import utc_to_shanghai
+
+    spec = OPEN_CALL
+    if _call_exists(spec["title"]):
+        return False
+    themes = {t.name: t for t in db.session.scalars(select(Theme))}
+    day = utc_to_shanghai(utcnow()).replace(hour=0, minute=0, second=0, microsecond=0)
+    opens = day - timedelta(days=spec["opened_days_ago"]) + timedelta(hours=9)
+    closes = day + timedelta(days=spec["closes_in_days"]) + timedelta(hours=17)
+    review_due = (closes + timedelta(days=spec["review_days"])).date()
+    call = calls.save_call(curator, None, _call_data(spec, opens, closes, review_due, themes))
+    calls.announce(curator, call)
+    db.session.flush()  # enter() reloads the call
+    for external_id, email, presenter in spec["entries"]:
+        case, entrant = _demo_case(external_id), get_user_by_email(email)
+        if case is not None and entrant is not None:
+            calls.enter(entrant, call, case.id, presenter)
+    call.announced_at = call.created_at = shanghai_to_utc(opens)
+    db.session.flush()
+    return True

@@ -32,6 +32,33 @@ def at_least(column: str, minimum: int = 0, name: str | None = None):
 
 
 
+def lock_row(instance):
+    """Serialize every change that depends on ``instance`` until the commit, and reload its
+    columns as they are now.
+
+    PostgreSQL locks the row (SELECT ... FOR UPDATE). SQLite locks the whole database for
+    writing: its driver only opens a transaction at the first INSERT/UPDATE, so a count made
+    before that could interleave with another writer's; BEGIN IMMEDIATE takes the write lock
+    first (another writer waits, up to the busy timeout). If this connection already wrote in
+    the current transaction it already holds that lock.
+    """
+    from sqlalchemy import select
+
+    from portal.extensions import db
+
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if not driver.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        db.session.refresh(instance)
+    else:
+        model = type(instance)
+        db.session.execute(select(model).where(model.id == instance.id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
+    return instance
+
+
 def left_out(*columns, strict: bool = True) -> list:
     """``defer()`` options for the long columns a list does not show. ``strict``: under TESTING
     reading one raises instead of quietly loading it row by row (a list page that starts showing

@@ -368,6 +368,13 @@ def can_follow(user) -> bool:
     return _authenticated(user)
 
 
+# Calls for cases (portal.calls) ----------------------------------------------------------
+
+def can_manage_calls(user) -> bool:
+    """Platform admins draft and announce calls, assign reviewers, decide and publish results."""
+    return is_platform_admin(user)
+
+
 # Sessions (portal.sessions) -------------------------------------------------------------
 
 def can_manage_sessions(user) -> bool:

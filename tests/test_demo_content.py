@@ -259,3 +259,33 @@ def test_no_demo_text_copies_the_seed_page():
             if len(run) > MAX_SHARED_RUN:
                 copied.append(f"{case['external_id']}.{key}: {run!r}")
     assert copied == []
+
+
+def test_the_demo_has_a_closed_call_with_published_awards_and_an_open_call(runner, app, client):
+    """``seed-demo`` adds a call whose results are out (awarded cases listed on the results page,
+    the award badge on a winning case's page) and a call still open for entries."""
+    from sqlalchemy import select
+
+    from portal.calls import services as calls
+    from portal.calls.models import CaseCall
+    from portal.extensions import db
+
+    assert runner.invoke(args=["portal", "seed-demo"]).exit_code == 0
+    with app.app_context():
+        found = list(db.session.scalars(select(CaseCall).order_by(CaseCall.id)))
+        states = {c.title: calls.state(c) for c in found}
+        closed = next(c for c in found if states[c.title] == calls.State.CLOSED)
+        awarded = [(e.case_id, e.case.title, e.award.name) for e in calls.active_entries(closed) if e.award]
+        unawarded = [e.case.title for e in calls.active_entries(closed) if not e.award]
+        call_id, call_title = closed.id, closed.title
+    assert calls.State.OPEN in states.values()
+    assert len(awarded) == 5 and unawarded
+    results = client.get(f"/calls/{call_id}/results")
+    assert results.status_code == 200
+    page = results.get_data(as_text=True)
+    for _case_id, title, level in awarded:
+        assert title in page and level in page
+    assert not any(title in page for title in unawarded)
+    first = next(case_id for case_id, _title, level in awarded if level == "一等奖")
+    case_page = client.get(f"/cases/{first}").get_data(as_text=True)
+    assert "获奖" in case_page and f"{call_title} · 一等奖" in case_page

@@ -27,6 +27,7 @@ PUBLIC = {
     "api_sessions.event_list", "api_sessions.event", "api_directory.unit_list", "api_directory.unit",
     "api_directory.expert_list", "api_directory.expert", "api_directory.themes", "api-docs.openapi_json",
     "api_docs.docs", "api_stats.stats", "stats.index", "stats.csv",
+    "calls.index", "calls.show", "calls.results",
     "compilations.new", "compilations.build", "compilations.progress", "compilations.download",
     # Bearer-token endpoints: 401 JSON without a token (tests/test_api_write.py)
     "api_write.create_case", "api_write.update_case", "api_write.upload", "api_write.privacy_check",
@@ -45,6 +46,7 @@ def demo(app, snapshot):
         from portal.api.models import ApiToken
         from portal.api.tokens import create_token
         from portal.auth.models import User
+        from portal.calls.models import CallEntry, CaseCall
         from portal.cases.models import Attachment, Case, Theme
         from portal.cases.services import add_attachment
         from portal.demo import seed_demo
@@ -86,7 +88,7 @@ def demo(app, snapshot):
                 "assignment_id": ReviewAssignment, "dimension_id": RubricDimension, "event_id": Event,
                 "series_id": Series, "session_id": SharingSession, "item_id": AgendaItem,
                 "speaker_id": SessionSpeaker, "material_id": SessionMaterial, "proposal_id": CaseProposal,
-                "token_id": ApiToken,
+                "token_id": ApiToken, "call_id": CaseCall, "entry_id": CallEntry,
             }
             ids = {arg: db.session.scalar(select(func.min(model.id))) for arg, model in first.items()}
             # An expert comment's routes take comment_id too: their own URLs are checked with one.

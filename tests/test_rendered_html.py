@@ -83,7 +83,8 @@ def public_pages(app) -> list[str]:
             + [f"/events/{i}" for i in ids("events")] + [f"/series/{i}" for i in ids("session_series")]
             + [f"/orgs/{i}" for i in ids("organizations")] + ["/admin/orgs"]
             + [f"/experts/{i}" for i in ids("reviewer_profiles", "user_id")]
-            + [f"/expert-comments/{i}/revisions" for i in ids("expert_comments")])
+            + [f"/expert-comments/{i}/revisions" for i in ids("expert_comments")]
+            + [f"/calls/{i}" for i in ids("case_calls")])
 
 
 def markers_on(client, paths) -> dict[str, set[str]]:

@@ -82,6 +82,18 @@ def test_presented_case_carries_the_session_facet_and_follows_changes(app, clien
     assert session_facet(client) == {}
 
 
+def test_an_awarded_case_carries_the_award_facet(app, client, factory, world):
+    from tests.test_calls import award_case
+
+    _id, admin = factory.user(admin=True)
+    assert found(client, award="首届优秀案例征集 · 一等奖") == set()
+    award_case(app, admin, world["presented"])
+    data = client.get("/api/v1/search").get_json()
+    assert {f["value"]: f["count"] for f in data["facets"]["award"]} == {"首届优秀案例征集 · 一等奖": 1}
+    assert found(client, award="首届优秀案例征集 · 一等奖") == {world["presented"]}
+    assert world["presented"] in found(client, q="首届优秀案例征集")
+
+
 def session_block(page: str) -> str:
     match = re.search(r'<section class="session-results".*?</section>', page, re.S)
     return match.group(0) if match else ""

@@ -49,6 +49,8 @@ class SearchArgs(Args):
     community_type = Text("community_type", maximum=60)
     org_type = Text("org_type", maximum=60, controls=True, metadata={"description": "单位类型"})
     session = Text("session", maximum=60, controls=True, metadata={"description": "交流过的分享会"})
+    award = Text("award", maximum=200, controls=True, metadata={
+        "description": "获奖情况：征集名称 · 奖项，如“首届优秀案例征集 · 一等奖”"})
     sort = Text("sort", choices=["relevance", "newest"], load_default="relevance", controls=True,
                 choices_message=_l("参数 sort（排序方式）只能是 relevance 或 newest"))
     page = Int("page", load_default=1)

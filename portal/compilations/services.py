@@ -93,6 +93,13 @@ def select_cases(kind: str, value: str) -> Selection:
             if page >= result.pages:
                 break
         title, subtitle = _("“%(q)s”的搜索结果", q=value[:60]), _("案例汇编")
+    elif kind == "call":
+        from portal.calls import services as calls
+
+        call = calls.get_call(None, _number(value))
+        calls.require_results(None, call)
+        ids = [e.case_id for group in calls.results(call) for e in group.entries]
+        title, subtitle = call.title, _("获奖案例汇编")
     elif kind == "cases":
         wanted = _numbers(value)
         ids = _published_ids(wanted)

@@ -27,10 +27,12 @@ def new():
 @bp.route("/compilations/build")
 @limiter.limit(lambda: current_app.config["COMPILATION_RATE_LIMIT"])
 def build():
-    """?session=<id> | event=<id> | theme=<id> | q=<search> | cases=<ids>: the PDF when it is
+    """?session=<id> | event=<id> | theme=<id> | q=<search> | cases=<ids> | call=<id> (its award
+    list): the PDF when it is
     kept or small enough to lay out now, else the progress page of its job."""
     given = [(kind, request.args.get(arg, "")) for kind, arg in
-             (("session", "session"), ("event", "event"), ("theme", "theme"), ("search", "q"), ("cases", "cases"))
+             (("session", "session"), ("event", "event"), ("theme", "theme"), ("search", "q"), ("cases", "cases"),
+              ("call", "call"))
              if arg in request.args]
     if len(given) != 1:
         return _refused(_("请选择一项要汇编的内容：一场分享会、一次活动、一个主题、一次搜索或自选的案例。"), 400)

@@ -26,6 +26,9 @@ class Kind(StrEnum):
     SESSION_REGISTRATION = "session_registration"  # I moved from a session's waiting list to a seat
     SESSION_PROPOSAL = "session_proposal"    # a case proposed for a session: new (admins) or decided (the unit)
     CASE_DISCUSSION = "case_discussion"      # someone outside the unit commented on (or replied under) its case
+    CALL_OPENED = "call_opened"              # a call for cases opened in a theme I follow
+    CALL_ENTRY = "call_entry"                # my unit's entry: received, shortlisted, awarded; deadline near
+    CALL_REVIEW = "call_review"              # calls: I was asked to score entries (reviewers), scoring done (admins)
 
 
 _UNREAD_GROUP = text("read_at IS NULL AND group_key IS NOT NULL")

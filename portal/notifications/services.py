@@ -35,6 +35,9 @@ KIND_LABELS = {
     Kind.SESSION_ARCHIVED: _l("我报名的分享会已归档，可以回看"),
     Kind.SESSION_REGISTRATION: _l("分享会候补转为正式报名"),
     Kind.SESSION_PROPOSAL: _l("分享会案例推荐：新的推荐和处理结果"),
+    Kind.CALL_OPENED: _l("我关注的主题有新的案例征集"),
+    Kind.CALL_ENTRY: _l("案例征集：本单位参评案例的进展、截止提醒和评选结果"),
+    Kind.CALL_REVIEW: _l("案例征集评审：评审任务、提醒和评分进度"),
 }
 
 #: The e-mail choice for FOLLOWED_CASE: new cases are never mailed one by one, only in digests.

@@ -8,7 +8,7 @@ Fields of :func:`case_document` (all strings unless noted):
   organization, places, community type, year, sessions), joined by ``analysis.FIELD_SEP``
   (a phrase never spans two of them);
 * ``published`` (a datetime): the sort key of "newest";
-* facet values (:data:`FACETS`): ``theme`` and ``session`` hold several values joined by commas
+* facet values (:data:`FACETS`): ``theme``, ``session`` and ``award`` hold several values joined by commas
   (:data:`MULTI_VALUED`), the others one value or "";
 * ``organization``: the organization's name, for display;
 * ``terms``: the words of the case's own text (title twice, summary, body; not the meta) with
@@ -33,8 +33,9 @@ FACETS = {
     "community_type": "社区类型",
     "org_type": "单位类型",
     "session": "分享会",
+    "award": "获奖",
 }
-MULTI_VALUED = frozenset({"theme", "session"})
+MULTI_VALUED = frozenset({"theme", "session", "award"})
 
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
@@ -74,16 +75,39 @@ def case_sessions(case) -> list[str]:
     return list(dict.fromkeys(title for _id, title in rows))
 
 
+def case_awards(case) -> list[str]:
+    """"<call> · <award level>" for each published award of the case (portal.calls), newest first.
+    (Objects that carry their own ``award_titles``, as the benchmark's may, use those.)"""
+    titles = getattr(case, "award_titles", None)
+    if titles is not None:
+        return list(titles)
+    from sqlalchemy.orm import object_session
+
+    from portal.calls.models import AwardLevel, CallEntry, CaseCall, EntryStatus
+
+    session = object_session(case)
+    if session is None or case.id is None:
+        return []
+    rows = session.execute(
+        select(CaseCall.title, AwardLevel.name).join(CallEntry, CallEntry.call_id == CaseCall.id)
+        .join(AwardLevel, AwardLevel.id == CallEntry.award_level_id)
+        .where(CallEntry.case_id == case.id, CallEntry.status == EntryStatus.ENTERED,
+               CaseCall.results_published_at.is_not(None))
+        .order_by(CaseCall.results_published_at.desc(), CaseCall.id)).all()
+    return [f"{title} · {level}" for title, level in rows]
+
+
 def case_document(case) -> dict:
     from portal.cases.models import SECTIONS
 
     themes = [t.name.replace(",", "，") for t in case.themes]
     tags = [t.name for t in case.tags]
     sessions = [s.replace(",", "，") for s in case_sessions(case)]
+    awards = [a.replace(",", "，") for a in case_awards(case)]
     body = "\n\n".join(plain_text(getattr(case, name)) for name in SECTIONS if getattr(case, name))
     year = str(case.year) if case.year else ""
     meta = " ".join(filter(None, [*themes, *tags, case.org.name, case.org.org_type, case.province, case.city,
-                                  case.county, case.community, case.community_type, year, *sessions]))
+                                  case.county, case.community, case.community_type, year, *sessions, *awards]))
     doc = {
         "id": str(case.id),
         "title": case.title,
@@ -99,6 +123,7 @@ def case_document(case) -> dict:
         "org_type": case.org.org_type or "",
         "organization": case.org.name,
         "session": ",".join(sessions),
+        "award": ",".join(awards),
         "terms": own_terms([case.title, case.title, case.summary or "", body]),
     }
     doc["stamp"] = fingerprint(doc)

@@ -58,6 +58,7 @@ class SearchDocument(db.Model):
     organization: Mapped[str] = mapped_column(Text)
     theme: Mapped[str] = mapped_column(Text)  # comma-separated, as in the search document
     session: Mapped[str] = mapped_column(Text)  # comma-separated
+    award: Mapped[str] = mapped_column(Text, default="", server_default="")  # comma-separated
     province: Mapped[str] = mapped_column(String(40))
     year: Mapped[str] = mapped_column(String(8))
     community_type: Mapped[str] = mapped_column(String(40))

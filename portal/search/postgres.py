@@ -119,8 +119,8 @@ def _row(doc: dict) -> tuple[dict, dict[str, int]]:
     """The search_documents row of a document, and its word counts (search_postings)."""
     tsv, length, tf = tsvector_of(doc)
     row = {name: doc.get(name) or "" for name in ("stamp", "title", "summary", "body", "organization", "theme",
-                                                   "session", "province", "year", "community_type", "org_type",
-                                                   "terms")}
+                                                   "session", "award", "province", "year", "community_type",
+                                                   "org_type", "terms")}
     row.update(case_id=int(doc["id"]), published=doc["published"], length=length, tsv=tsv)
     return row, tf
 

@@ -102,7 +102,8 @@ def read_params(args) -> dict:
 
     return {
         "q": args.get("q", ""),
-        "filters": {name: args.get(name, "").strip()[:60] for name in FACETS if args.get(name, "").strip()},
+        # (An award value is "<call title> · <level>": up to 183 characters.)
+        "filters": {name: args.get(name, "").strip()[:200] for name in FACETS if args.get(name, "").strip()},
         "sort": args.get("sort", "relevance") or "relevance",
         "page": number("page", 1),
         "per_page": number("per_page", 10),

@@ -32,12 +32,13 @@ BATCH = 500
 
 
 def _affected_case_ids(session: Session) -> set[int]:
+    from portal.calls.models import AwardLevel, CallEntry, CaseCall
     from portal.cases.models import Case, Theme
     from portal.orgs.models import Organization
     from portal.sessions.models import AgendaItem, SharingSession
 
     ids: set[int] = set()
-    themes, orgs, sessions = set(), set(), set()
+    themes, orgs, sessions, calls = set(), set(), set(), set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         if isinstance(obj, Case) and obj.id is not None:
             ids.add(obj.id)
@@ -49,6 +50,12 @@ def _affected_case_ids(session: Session) -> set[int]:
             # The case it presents now, and the one it presented before an edit.
             history = sa_inspect(obj).attrs.case_id.history
             ids.update(i for i in (obj.case_id, *history.deleted) if i)
+        elif isinstance(obj, CallEntry):
+            # Its case's award facet; a replaced entry's earlier case too.
+            history = sa_inspect(obj).attrs.case_id.history
+            ids.update(i for i in (obj.case_id, *history.deleted) if i)
+        elif isinstance(obj, CaseCall | AwardLevel) and obj in session.dirty and obj.id is not None:
+            calls.add(obj.id if isinstance(obj, CaseCall) else obj.call_id)
         elif isinstance(obj, SharingSession) and obj in session.dirty and obj.id is not None \
                 and sa_inspect(obj).attrs.title.history.has_changes():
             sessions.add(obj.id)  # a renamed session changes its cases' session facet
@@ -56,6 +63,8 @@ def _affected_case_ids(session: Session) -> set[int]:
     if sessions:
         ids.update(i for i in conn.execute(
             select(AgendaItem.case_id).where(AgendaItem.session_id.in_(sessions))).scalars() if i)
+    if calls:  # results published, a call or an award level renamed: the award facet of its entries
+        ids.update(conn.execute(select(CallEntry.case_id).where(CallEntry.call_id.in_(calls))).scalars())
     if themes:
         from portal.cases.models import case_themes
 
@@ -98,7 +107,14 @@ def _before_commit(session: Session) -> None:
         backend.write_in_transaction(session, ids)
 
 
-def _after_commit(session: Session) -> None:
+def _after_transaction_end(session: Session, transaction) -> None:
+    # The outermost transaction only: after_commit also fires when a begin_nested() that began
+    # the transaction ends, while the outer one still holds its locks (SQLite's write lock: an
+    # indexer started then would wait for this very transaction), and a bump then would let a
+    # reader cache results of a state not yet committed. A rollback has already dropped the
+    # flags (_after_rollback), so flags still here mean the changes were committed.
+    if transaction.parent is not None or transaction.nested:
+        return
     session.info.pop("portal_search_queued", None)
     if session.info.pop("portal_search_written", False) and (backend := _transactional_backend()) is not None:
         backend.bump()
@@ -114,6 +130,7 @@ def _after_rollback(session: Session, transaction) -> None:
     session.info.pop("portal_search_queued", None)
     if not transaction.nested:
         session.info.pop("portal_search_dirty", None)
+        session.info.pop("portal_search_written", None)
         session.info.pop("portal_search_pending", None)
         session.info.pop("portal_search_written", None)
 
@@ -197,7 +214,7 @@ class Indexer(OutboxWorker):
 def init_app(app: Flask) -> None:
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_transaction_end", _after_transaction_end)
         event.listen(Session, "before_commit", _before_commit)
         event.listen(Session, "after_soft_rollback", _after_rollback)
     indexer = Indexer(app, app.config["SEARCH_SYNC"])

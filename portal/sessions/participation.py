@@ -31,7 +31,7 @@ from portal.auth.models import User
 from portal.cases.models import Case, CaseStatus
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import lock_row, utcnow
 from portal.sessions.models import (
     AgendaItem,
     AgendaKind,
@@ -91,24 +91,8 @@ def _logged_in(user) -> bool:
 
 def lock_session(sharing: SharingSession) -> SharingSession:
     """Serialize every change to this session's seats and running order until the commit, and
-    reload the session's own columns (capacity, status ...) as they are now.
-
-    PostgreSQL locks the session row. SQLite locks the whole database for writing: its driver
-    only opens a transaction at the first INSERT/UPDATE, so a count made before that could
-    interleave with another writer's; BEGIN IMMEDIATE takes the write lock first (another
-    writer waits, up to the busy timeout). If this connection already wrote in the current
-    transaction it already holds that lock.
-    """
-    connection = db.session.connection()
-    if connection.dialect.name == "sqlite":
-        driver = connection.connection.driver_connection
-        if not driver.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        db.session.refresh(sharing)
-    else:
-        db.session.execute(select(SharingSession).where(SharingSession.id == sharing.id).with_for_update()
-                           .execution_options(populate_existing=True)).scalar_one()
-    return sharing
+    reload the session's own columns (capacity, status ...) as they are now (models_base.lock_row)."""
+    return lock_row(sharing)
 
 
 # Registration ----------------------------------------------------------------------------------

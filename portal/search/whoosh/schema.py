@@ -38,6 +38,9 @@ def build_schema() -> Schema:
         org_type=ID(stored=True),
         organization=STORED(),
         session=KEYWORD(stored=True, commas=True),
+        # Published awards (portal.calls). An index built before this field keeps working without
+        # the facet (its writer drops fields it lacks) until `search reindex`.
+        award=KEYWORD(stored=True, commas=True),
         # The case's own words and their counts (documents.own_terms), for similar cases. An
         # index built before this field existed still works: similar() segments the stored text
         # instead, and `search check` lists its cases as stale until `search reindex`.

@@ -139,3 +139,24 @@ document.addEventListener("click", function (event) {
     });
   });
 })();
+
+// Countdowns (calls for cases): data-countdown holds the UTC deadline. Without JavaScript the
+// page shows the deadline itself; with it, the days, hours and minutes left, every minute.
+(function () {
+  document.querySelectorAll("[data-countdown]").forEach(function (box) {
+    var end = Date.parse(box.getAttribute("data-countdown"));
+    var value = box.querySelector(".countdown-value"), label = box.querySelector(".countdown-label");
+    if (isNaN(end) || !value) return;
+    if (label) label.textContent = box.getAttribute("data-label") + " ";
+    var lang = document.documentElement.lang || "zh";
+    function tick() {
+      var left = Math.floor((end - Date.now()) / 60000);
+      if (left < 0) { box.textContent = box.getAttribute("data-over"); return; }
+      var d = Math.floor(left / 1440), h = Math.floor(left % 1440 / 60), m = left % 60;
+      value.textContent = lang.indexOf("zh") === 0 ? d + " 天 " + h + " 小时 " + m + " 分"
+                                                   : d + " d " + h + " h " + m + " min";
+      setTimeout(tick, 60000 - Date.now() % 60000);
+    }
+    tick();
+  });
+})();
