@@ -166,6 +166,8 @@ def _note_statement(state) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy 2.1 fires after_commit for it): not committed yet
     # (A flag left by a rolled-back change only costs an extra generation: never a stale page.)
     if not session.info.pop("page_cache_changed", False):
         return

@@ -31,6 +31,8 @@ def delete_on_commit(session: Session, stored_name: str) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy 2.1 fires after_commit for it): the outer one decides
     session.info.pop(_NEW, None)
     for directory, name in session.info.pop(_DOOMED, []):
         uploads.remove(name, directory)

@@ -91,7 +91,8 @@ def build_world(app, factory):
         ids.update(open=open_call.id, draft_call=draft.id, review=review.id, open_entry=open_entry.id,
                    entry_a=entry_a.id, entry_other=entry_other.id, assignment=first.id, session=sharing.id,
                    dim1=dims["创新性"], dim2=dims["实效性"], level1=review.levels[0].id,
-                   case_title=db.session.get(Case, ids["case_a"]).title)
+                   case_title=db.session.get(Case, ids["case_a"]).title, reviewer_id=people["reviewer"].id,
+                   own_reviewer_id=people["own_reviewer"].id)
         db.session.remove()
     return {"emails": emails, "ids": ids}
 
@@ -193,6 +194,24 @@ def reminded(before, after, ids):
     return any(a[4] for a in after["assignments"].values())
 
 
+def replaced(before, after, ids):
+    return after["entries"][ids["open_entry"]][:2] == (ids["case_b"], "entered")
+
+
+def assigned_by_hand(before, after, ids):
+    new = [a for k, a in after["assignments"].items() if k not in before["assignments"]]
+    return [a[:2] for a in new] == [(ids["entry_other"], ids["reviewer_id"])] and after["audit"] == before["audit"] + 1
+
+
+def unassigned(before, after, ids):
+    return ids["assignment"] not in after["assignments"] and after["audit"] == before["audit"] + 1
+
+
+def conflict_declared(before, after, ids):
+    return (ids["assignment"] not in after["assignments"]
+            and after["conflicts"] == [(ids["reviewer_id"], ids["unit"])])
+
+
 def edited(before, after, ids):
     return after["calls"][ids["open"]][0] == "2026 年优秀案例征集（修订）"
 
@@ -221,6 +240,7 @@ TABLE = [
         data=_form(), effect=new_call_created),
     row("POST", "/calls/new#closes-before-opening",         LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  REFUSED,
         data=_form(closes_at="2029-12-01T17:00")),
+    row("GET",  "/calls/{open}/edit",                       LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  OK),
     row("POST", "/calls/{open}/edit",                       LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DONE,
         data=_form("2026 年优秀案例征集（修订）"), effect=edited),
     row("POST", "/calls/{draft_call}/announce",             LOGIN, HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  DONE,
@@ -235,10 +255,22 @@ TABLE = [
         data={"case_id": "{case_b}"}),
     row("POST", "/calls/{open}/entries/{open_entry}/withdraw", LOGIN, DENY, DONE, DENY, DENY,  DONE,  DENY,
         effect=withdrawn),
+    row("POST", "/calls/{open}/entries/{open_entry}/replace", LOGIN, DENY, DONE, DENY, DENY, DONE, DENY,
+        data={"case_id": "{case_b}"}, effect=replaced),
     # The admins' desk.
     row("GET",  "/calls/{review}/manage",                   LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  OK),
     row("POST", "/calls/{review}/assign",                   LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DONE,
         effect=assigned),
+    row("POST", "/calls/{review}/entries/{entry_other}/assign", LOGIN, DENY, DENY, DENY, DENY, DENY, DONE,
+        data={"reviewer_id": "{reviewer_id}"}, effect=assigned_by_hand),
+    # Never a member of the entering unit, not even by hand.
+    row("POST", "/calls/{review}/entries/{entry_a}/assign#own-unit", LOGIN, DENY, DENY, DENY, DENY, DENY, KEPT,
+        data={"reviewer_id": "{own_reviewer_id}"}),
+    row("POST", "/calls/assignments/{assignment}/remove",   LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DONE,
+        effect=unassigned),
+    # Nothing is shortlisted yet: refused with the reason.
+    row("POST", "/calls/{review}/to-session",               LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  KEPT,
+        data={"session_id": "{session}"}),
     row("POST", "/calls/{review}/entries/{entry_a}/decide", LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  DONE,
         data={"shortlisted": "y", "level_id": "{level1}", "reason": "两位专家评价一致较高。"}, effect=decided),
     row("POST", "/calls/{review}/entries/{entry_a}/decide#no-reason", LOGIN, DENY, DENY, DENY, DENY, DENY, KEPT,
@@ -247,12 +279,15 @@ TABLE = [
         effect=reminded),
     # Scores are missing for both entries: publishing needs a recorded reason.
     row("POST", "/calls/{review}/results/publish",          LOGIN, DENY,  DENY,  DENY,  DENY,  DENY,  KEPT),
+    row("GET",  "/calls/{review}/certificates/{entry_a}.pdf", LOGIN, HIDE, HIDE, HIDE, HIDE, HIDE, HIDE),
     row("GET",  "/calls/{review}/results",                  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  HIDE,  OK),
     # Reviewers: only their own assignment, never of their own unit.
     row("GET",  "/calls/{review}/review",                   LOGIN, DENY,  DENY,  DENY,  OK,    DENY,  DENY),
     row("GET",  "/calls/assignments/{assignment}",          LOGIN, DENY,  DENY,  DENY,  OK,    DENY,  DENY),
     row("POST", "/calls/assignments/{assignment}",          LOGIN, DENY,  DENY,  DENY,  DONE,  DENY,  DENY,
         data=SCORE, effect=scored),
+    row("POST", "/calls/assignments/{assignment}/conflict", LOGIN, DENY,  DENY,  DENY,  DONE,  DENY,  DENY,
+        data={"note": "曾在该单位兼职督导。"}, effect=conflict_declared),
     row("POST", "/calls/assignments/{assignment}#out-of-rubric", LOGIN, DENY, DENY, DENY, REFUSED, DENY, DENY,
         data={**SCORE, "score_{dim1}": "11"}),
 ]

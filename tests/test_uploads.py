@@ -505,3 +505,31 @@ def test_remove_validates_name(tmp_path):
     with pytest.raises(NotFound):
         remove("victim.txt", tmp_path)
     assert victim.exists()
+
+
+def test_a_released_savepoint_neither_deletes_nor_keeps_files_for_the_outer_transaction(app):
+    """SQLAlchemy 2.1 fires after_commit when a savepoint is released: a file marked for deletion
+    must stay until the real commit (and stay for good when the transaction rolls back), and a
+    file saved before the savepoint must still go when the transaction rolls back."""
+    from portal import storage, uploads
+    from portal.extensions import db
+
+    with app.app_context():
+        doomed = "a" * 32 + ".pdf"
+        path = uploads.path_for(doomed, storage.upload_dir())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"%PDF-1.4 kept")
+        storage.delete_on_commit(db.session, doomed)
+        db.session.connection()
+        with db.session.begin_nested():
+            pass
+        assert path.exists(), "deleted when a savepoint was released"
+        db.session.rollback()
+        assert path.exists()
+        storage.delete_on_commit(db.session, doomed)
+        db.session.connection()
+        with db.session.begin_nested():
+            pass
+        db.session.commit()
+        assert not path.exists()
+        db.session.remove()

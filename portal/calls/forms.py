@@ -82,8 +82,8 @@ class CallForm(FlaskForm):
 
 
 class EntryForm(FlaskForm):
-    case_id = SelectField(_l("参评案例"), coerce=int, validate_choice=False,
-                          validators=[required(_l("请选择要参评的案例。"))])
+    # Not "required" (a select always has a choice); the service says so when none is chosen.
+    case_id = SelectField(_l("参评案例"), coerce=int, validate_choice=False, validators=[Optional()])
     presenter = StringField(_l("拟分享人"), validators=[Length(max=100)],
                             description=_l("入围后在分享会上介绍案例的人，可以以后再定。"))
 

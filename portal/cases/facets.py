@@ -30,6 +30,8 @@ def _after_flush(session: Session, _context) -> None:
 def _before_commit(session: Session) -> None:
     # Raised last, right before COMMIT, so the row is locked only for an instant: a transaction
     # that holds it never waits for another lock (no deadlock with one holding case rows).
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy 2.1 fires before_commit for it)
     session.flush()
     if session.info.pop(_CHANGED, False):
         session.execute(update(FacetVersion).where(FacetVersion.name == CASES)

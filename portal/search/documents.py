@@ -85,6 +85,8 @@ def case_awards(case) -> list[str]:
 
     from portal.calls.models import AwardLevel, CallEntry, CaseCall, EntryStatus
 
+    if not hasattr(case, "_sa_instance_state"):
+        return []  # a plain object standing in for a case (tests, benchmarks)
     session = object_session(case)
     if session is None or case.id is None:
         return []

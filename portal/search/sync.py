@@ -97,6 +97,8 @@ def _after_flush(session: Session, _context) -> None:
 
 
 def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy 2.1 fires before_commit for it): write at the real commit
     backend = _transactional_backend()
     if backend is None:
         return
