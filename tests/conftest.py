@@ -11,6 +11,7 @@ backend through the real services and then restored by copy for every test that 
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import shutil
@@ -251,6 +252,25 @@ def pytest_collection_modifyitems(config, items):
         config.hook.pytest_deselected(items=unsupported)
         left_out = set(unsupported)
         items[:] = [item for item in items if item not in left_out]
+    _longest_modules_first(items)
+
+
+#: Seconds per test module, measured (tests/update_module_seconds.py); others: per test.
+_MODULE_SECONDS = Path(__file__).with_name("module_seconds.json")
+_SECONDS_PER_TEST = 0.1
+
+
+def _longest_modules_first(items) -> None:
+    """Order the modules longest first, each module's tests in their own order. pytest-xdist
+    (--dist loadfile --no-loadscope-reorder, see the Makefile) hands the modules out in this
+    order, so the short ones fill the gaps at the end instead of a long one (a browser story, the
+    schema check: few tests, many seconds) keeping one worker busy after the others are done."""
+    known = json.loads(_MODULE_SECONDS.read_text("utf-8")) if _MODULE_SECONDS.exists() else {}
+    modules: dict[str, list] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    order = sorted(modules, key=lambda m: -known.get(m, _SECONDS_PER_TEST * len(modules[m])))
+    items[:] = [item for module in order for item in modules[module]]
 
 
 @pytest.fixture
