@@ -64,6 +64,9 @@ def defaults(instance: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'portal.db'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "RATELIMIT_STORAGE_URI": "memory://",
+        # Explicit: Flask-Limiter otherwise takes the previous app's choice (one limiter object),
+        # so an app made after one with limits off would silently have none.
+        "RATELIMIT_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATELIMIT_KEY_PREFIX": "portal",
         # If Redis is unreachable, log it and serve the request rather than fail every login.

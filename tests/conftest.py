@@ -322,6 +322,9 @@ def _shared_app(database, app_config, tmp_path_factory):
     app.config.clear()
     app.config.update(entry["config"])
     limiter.reset()
+    # One limiter object serves every app of the process: it is on or off as the app last made
+    # wanted (test_api_schema's app turns it off); this app's own choice again.
+    limiter.enabled = bool(app.config.get("RATELIMIT_ENABLED", True))
     # Facets cached under a version number: restoring a database can bring an old number back.
     app.extensions.pop("case_facets", None)
     # The searcher and result caches are keyed by the index folder, which this app keeps.
