@@ -325,6 +325,10 @@ def _shared_app(database, app_config, tmp_path_factory):
     # One limiter object serves every app of the process: it is on or off as the app last made
     # wanted (test_api_schema's app turns it off); this app's own choice again.
     limiter.enabled = bool(app.config.get("RATELIMIT_ENABLED", True))
+    # Views counted in memory remember their visitors: a restored world's users are new visitors.
+    views = app.extensions.get("case_view_counter")
+    if views is not None and hasattr(views.store, "remember"):
+        views.store = type(views.store)(views.store.remember)
     # Facets cached under a version number: restoring a database can bring an old number back.
     app.extensions.pop("case_facets", None)
     # The searcher and result caches are keyed by the index folder, which this app keeps.

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-# A fresh app per test: these tests change the app itself (rules, extensions, its index or
-# view-count state), which the shared app of the other modules would carry over.
-SHARED_APP = False
+# One app per backend for the module (tests/conftest.py resets its configuration, rate limits,
+# caches and counted visitors between tests).
+SHARED_APP = True
 
 UNIT_NAME = "贵阳市阳光社工服务中心"
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)

@@ -12,9 +12,9 @@ from portal.cases import viewcount
 from portal.extensions import db
 from tests.conftest import PASSWORD
 
-# A fresh app per test: these tests change the app itself (rules, extensions, its index or
-# view-count state), which the shared app of the other modules would carry over.
-SHARED_APP = False
+# One app per backend for the module (tests/conftest.py resets its configuration, rate limits,
+# caches and counted visitors between tests).
+SHARED_APP = True
 
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
 
