@@ -713,3 +713,110 @@ def test_entries_racing_the_deadline_on_postgresql(app, factory, database):
     assert all("截止" in m or "最多提交 1 个" in m for m in refused), refused
     assert len({e.org_id for e in stored}) == len(stored), "one entry per unit, even when a unit races itself"
     assert any("截止" in m for m in refused), "some entries came after the deadline"
+
+
+# Bad input, refused in Chinese -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({"title": " "}, "请填写征集标题"),
+    ({"closes": -2}, "截止时间必须晚于开始时间"),
+    ({"dimensions": "创新性 0"}, "之间"),
+    ({"dimensions": "创新性 40\n创新性 60"}, "重复了"),
+    ({"dimensions": ""}, "请至少填写一项评分维度"),
+    ({"levels": "一等奖 很多"}, "之间"),
+    ({"org_types": ["外星机构"]}, "未知的单位类型"),
+    ({"provinces": ["火星"]}, "未知的省级行政区"),
+    ({"required_sections": ["secrets"]}, "未知的案例部分"),
+    ({"reviewers_per_entry": 9}, "1 到 7 之间的整数"),
+    ({"disagreement": 0.1}, "分歧阈值"),
+    ({"review_due_on": "before"}, "评审截止日期不能早于征集截止日期"),
+])
+def test_bad_calls_are_refused_naming_the_problem(app, world, overrides, message):
+    from portal.calls import services
+    from portal.errors import ValidationError
+    from portal.models_base import utcnow
+
+    overrides = dict(overrides)  # the parameter is shared by both backends' runs
+
+    def run():
+        now = utcnow()
+        closes = now + timedelta(days=overrides.pop("closes", 10))
+        data = _call_data("坏的征集", opens=now, closes=closes)
+        if overrides.pop("review_due_on", None):
+            data.review_due_on = (now - timedelta(days=30)).date()
+        for name, value in overrides.items():
+            setattr(data, name, value)
+        with pytest.raises(ValidationError) as refused:
+            services.save_call(_user("curator", world), None, data)
+        return refused.value.message
+
+    assert message in _with(app, run)
+
+
+def test_entries_and_scores_refused_with_the_reason(app, world):
+    from portal.calls import services
+    from portal.calls.models import CallAssignment
+    from portal.errors import PermissionDenied, ValidationError
+    from portal.extensions import db
+    from portal.models_base import utcnow
+
+    ids = world["ids"]
+
+    def run():
+        unit_admin, admin = _user("unit_admin", world), _user("curator", world)
+        call = _call(world, "open")
+        with pytest.raises(ValidationError, match="已经参加本次征集"):
+            services.enter(unit_admin, call, ids["case_a"])
+        entry = services.get_entry(call, ids["open_entry"])
+        services.withdraw(unit_admin, entry)
+        with pytest.raises(ValidationError, match="已经撤回"):
+            services.withdraw(unit_admin, entry)
+        with pytest.raises(ValidationError, match="已撤回的参评案例不能替换"):
+            services.replace(unit_admin, entry, ids["case_b"])
+        call.opens_at = utcnow() + timedelta(days=1)
+        with pytest.raises(ValidationError, match="尚未开始"):
+            services.enter(unit_admin, call, ids["case_b"])
+        review = _call(world, "review")
+        assignment = db.session.get(CallAssignment, ids["assignment"])
+        with pytest.raises(ValidationError, match="请为"):
+            services.score(_user("reviewer", world), assignment, {ids["dim1"]: 5})
+        with pytest.raises(ValidationError, match="没有这个评分维度"):
+            services.score(_user("reviewer", world), assignment, {ids["dim1"]: 5, ids["dim2"]: 5, 999999: 5})
+        with pytest.raises(PermissionDenied):
+            services.score(_user("second_reviewer", world), assignment, {ids["dim1"]: 5, ids["dim2"]: 5})
+        with pytest.raises(ValidationError, match="没有这个奖项"):
+            services.decide(admin, services.get_entry(review, ids["entry_a"]), shortlisted=True, level_id=999999,
+                            reason="理由")
+        with pytest.raises(ValidationError, match="还没有确定任何奖项"):
+            services.publish_results(admin, review, "理由")
+        with pytest.raises(ValidationError, match="请选择本次征集对接的分享会"):
+            services.shortlist_to_session(admin, review, None)
+        with pytest.raises(ValidationError, match="还没有入围"):
+            services.shortlist_to_session(admin, review, ids["session"])
+        with pytest.raises(ValidationError, match="征集截止后"):
+            services.assign_automatically(admin, _call(world, "open"))
+        with pytest.raises(PermissionDenied):
+            services.require_manager(unit_admin)
+
+    _with(app, run)
+
+
+def test_reviewers_are_reminded_before_their_due_date_and_the_cli_reports_it(app, world, runner):
+    from portal.calls import services
+    from portal.extensions import db
+    from portal.models_base import utcnow
+
+    with app.app_context():
+        call = _call(world, "review")
+        call.review_due_on = (utcnow() + timedelta(days=1)).date()
+        db.session.commit()
+        db.session.remove()
+    result = runner.invoke(args=["calls", "remind"])
+    assert result.exit_code == 0 and "评审专家 1 人" in result.output  # 专家乙 has not scored yet
+    result = runner.invoke(args=["calls", "remind"])
+    assert "评审专家 0 人" in result.output  # once
+    with app.app_context():
+        progress = {p.reviewer.display_name: (p.scored, p.assigned, p.reminded_at is not None)
+                    for p in services.progress(_call(world, "review"))}
+        db.session.remove()
+    assert progress == {"专家甲": (1, 1, False), "专家乙": (0, 1, True)}
