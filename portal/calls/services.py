@@ -403,11 +403,17 @@ def _lock(call: CaseCall) -> datetime:
     return utcnow()
 
 
-def _entry_case(user, call: CaseCall, case_id: int | None) -> Case:
+def require_eligible(user, call: CaseCall) -> list[Organization]:
+    """The user's units that may enter this call; refuses anyone else."""
     units = eligible_units(user, call)
     if not units:
         raise PermissionDenied(_("只有符合条件的已认证成员单位的成员可以参加本次征集（%(who)s）。",
                                  who=who_may_enter(call)))
+    return units
+
+
+def _entry_case(user, call: CaseCall, case_id: int | None) -> Case:
+    units = require_eligible(user, call)
     case = db.session.get(Case, case_id) if case_id else None
     if case is None:
         raise ValidationError(_("请选择要参评的案例。"), field="case_id")
@@ -688,11 +694,12 @@ def my_assignments(user, call: CaseCall) -> list[CallAssignment]:
         .options(selectinload(CallAssignment.scores)).order_by(CallEntry.id)))
 
 
-def calls_to_review(user) -> list[CaseCall]:
-    if not getattr(user, "is_authenticated", False):
-        return []
-    return list(db.session.scalars(
-        select(CaseCall).join(CallEntry).join(CallAssignment).where(CallAssignment.reviewer_id == user.id).distinct()))
+def require_assignments(user, call: CaseCall) -> list[CallAssignment]:
+    """The user's assignments in this call; refuses someone who has none."""
+    assignments = my_assignments(user, call) if getattr(user, "is_authenticated", False) else []
+    if not assignments:
+        raise PermissionDenied(_("您没有本次征集的评审任务。"))
+    return assignments
 
 
 def score(user, assignment: CallAssignment, scores: dict[int, object], note: str = "") -> None:

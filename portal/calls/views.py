@@ -2,7 +2,7 @@
 the admins' review desk. Views are thin: the rules live in portal.calls.services."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -124,11 +124,7 @@ def show(call_id: int):
 @login_required
 def enter(call_id: int):
     call = services.get_call(current_user, call_id)
-    if not services.eligible_units(current_user, call):
-        from portal.errors import PermissionDenied
-
-        raise PermissionDenied(_("只有符合条件的已认证成员单位的成员可以参加本次征集（%(who)s）。",
-                                 who=services.who_may_enter(call)))
+    services.require_eligible(current_user, call)
     cases = services.enterable_cases(current_user, call)
     problems = {c.id: services.entry_problems(call, c) for c in cases}
     form = EntryForm(cases=[c for c in cases if not problems[c.id]])
@@ -157,8 +153,6 @@ def replace(call_id: int, entry_id: int):
     if form.validate_on_submit():
         run_action(lambda: services.replace(current_user, entry, form.case_id.data), _("参评案例已替换。"))
     else:
-        from flask import flash
-
         flash(_("请选择要换成的案例。"), "error")
     return redirect(url_for("calls.show", call_id=call.id, _anchor="mine"))
 
@@ -196,8 +190,6 @@ def assign_all(call_id: int):
             outcome["added"], outcome["short"] = services.assign_automatically(current_user, call)
 
         if run_action(run, _("已自动分配评审任务。")) and outcome["short"]:
-            from flask import flash
-
             flash(_("以下案例可选的专家不足，请手动补充：%(t)s", t="、".join(outcome["short"][:5])), "error")
     return _back(call.id)
 
@@ -304,11 +296,7 @@ def certificate(call_id: int, entry_id: int):
 @login_required
 def review(call_id: int):
     call = services.get_call(current_user, call_id)
-    assignments = services.my_assignments(current_user, call)
-    if not assignments:
-        from portal.errors import PermissionDenied
-
-        raise PermissionDenied(_("您没有本次征集的评审任务。"))
+    assignments = services.require_assignments(current_user, call)
     return render_template("calls/review.html", call=call, assignments=assignments,
                            state=services.state(call), labels=services.STATE_LABELS)
 
