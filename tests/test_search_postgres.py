@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from portal import create_app
 from portal.extensions import db as _db
@@ -204,3 +204,55 @@ def test_two_web_hosts_with_their_own_instance_folders_share_one_search(app, fac
 
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="needs TEST_DATABASE_URL (PostgreSQL)")
+
+
+def _index_state(app) -> dict[int, tuple[int, dict[str, int]]]:
+    """Per indexed case: the row's seq and its word counts."""
+    from portal.search.models import SearchDocument, SearchPosting
+
+    with app.app_context():
+        seqs = dict(_db.session.execute(select(SearchDocument.case_id, SearchDocument.seq)).all())
+        counts: dict[int, dict[str, int]] = {i: {} for i in seqs}
+        for term, case_id, tf in _db.session.execute(select(SearchPosting.term, SearchPosting.case_id, SearchPosting.tf)):
+            counts.setdefault(case_id, {})[term] = tf
+        reloptions = _db.session.execute(text(
+            "SELECT reloptions FROM pg_class WHERE relname = :n"), {"n": postgres.GIN_INDEX}).scalar()
+        _db.session.remove()
+    assert reloptions == ["fastupdate=off"], "the pending list is off again after a rebuild"
+    return {i: (seqs[i], counts[i]) for i in seqs}
+
+
+def test_a_rebuild_rewrites_what_changed_keeps_what_did_not_and_what_was_written_meanwhile(app):
+    """A rebuild runs while units keep publishing: a case written by another transaction while it
+    runs keeps that newer version; an unchanged case keeps its row; a changed one gets its new
+    words and counts; a case no longer published leaves the index."""
+    same, changed, gone, edited_meanwhile = doc(1, "屋顶菜园", "居民开辟屋顶菜园。"), doc(2, "楼道路灯", "更换路灯。"), \
+        doc(3, "旧衣回收", "旧衣回收箱进小区。"), doc(4, "儿童之家", "暑期托管。")
+    put(app, same, changed, gone, edited_meanwhile)
+    before = _index_state(app)
+
+    def documents():
+        yield same
+        # Another web host's transaction commits while the rebuild is under way.
+        with app.app_context(), _db.engine.begin() as conn:
+            get_backend()._apply(conn, [doc(4, "儿童之家", "暑期托管和四点半课堂。"), doc(5, "长者食堂", "老人吃饭不再难。")], [])
+        with app.app_context():
+            get_backend().bump()
+        yield doc(2, "楼道路灯", "更换楼道声控灯。")
+        yield doc(4, "儿童之家", "暑期托管。")  # as the rebuild read it, before that commit
+
+    with app.app_context():
+        assert get_backend().rebuild(documents(), workers=1) == 3
+    after = _index_state(app)
+
+    assert set(after) == {1, 2, 4, 5}
+    assert found(app, "旧衣") == set(), "no longer published: gone, with its word counts"
+    assert after[1] == before[1], "unchanged: the same row version and counts"
+    assert after[2][0] > before[2][0] and after[2][1] == postgres._row(doc(2, "楼道路灯", "更换楼道声控灯。"))[1]
+    assert found(app, "声控灯") == {2}
+    assert found(app, "四点半课堂") == {4} and found(app, "长者食堂") == {5}, "written meanwhile: kept"
+    assert after[4][1] == postgres._row(doc(4, "儿童之家", "暑期托管和四点半课堂。"))[1]
+    with app.app_context():
+        assert get_backend().rebuild(iter([same, doc(2, "楼道路灯", "更换楼道声控灯。")]), workers=1) == 2
+    assert set(_index_state(app)) == {1, 2}
+    assert found(app, "声控灯") == {2} and found(app, "菜园") == {1}

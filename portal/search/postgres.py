@@ -32,9 +32,10 @@ from time import monotonic, sleep
 from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, insert, select, text
+from sqlalchemy import and_, delete, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.config import ConfigError
@@ -64,6 +65,9 @@ LOCK_KEY = 0x5EA4C4  # the advisory lock of batches and rebuilds
 CACHE_SIZE = 256  # results kept per process, per index generation
 RESULT_SECONDS = 60  # and for at most this long
 STATS_DRIFT, STATS_SECONDS = 0.01, 600  # see PostgresBackend._stats
+
+REBUILD_CHUNK = 1000  # a rebuild writes this many cases at a time
+GIN_INDEX = "ix_search_documents_tsv"
 
 STORED = ("case_id", "title", "summary", "body", "theme", "province", "organization", "published", "year")
 
@@ -129,13 +133,18 @@ _UPSERT = pg_insert(SearchDocument).values(seq=func.nextval("search_seq"))
 
 
 def _upsert(conn: Connection, rows: list[dict], *, older_than: int | None = None) -> list[int]:
-    """Insert or replace rows; with ``older_than``, replace only rows written before that seq
-    (a rebuild never overwrites what a transaction wrote while it ran). The ids written."""
+    """Insert or replace rows; the ids written. With ``older_than`` (a rebuild), a row is
+    replaced only when it was written before that seq (a rebuild never overwrites what a
+    transaction wrote while it ran) and differs from the new one (an unchanged row is left
+    alone: no new row version, no new index entries)."""
     columns = {c: getattr(_UPSERT.excluded, c) for c in rows[0] if c != "case_id"}
     columns["seq"] = _UPSERT.excluded.seq
-    statement = _UPSERT.on_conflict_do_update(
-        index_elements=["case_id"], set_=columns,
-        where=(SearchDocument.seq < older_than) if older_than is not None else None)
+    where = None
+    if older_than is not None:
+        changed = or_(*(getattr(SearchDocument, c).is_distinct_from(getattr(_UPSERT.excluded, c))
+                        for c in rows[0] if c != "case_id"))
+        where = and_(SearchDocument.seq < older_than, changed)
+    statement = _UPSERT.on_conflict_do_update(index_elements=["case_id"], set_=columns, where=where)
     return list(conn.execute(statement.returning(SearchDocument.case_id), rows).scalars())
 
 
@@ -151,20 +160,73 @@ def _segmented(documents: Iterable[dict], workers: int) -> Iterator[tuple[dict, 
         yield from pool.imap(_row, documents, chunksize=50)
 
 
-def _postings(conn: Connection, counts: dict[int, dict[str, int]], *, copy: bool = False) -> None:
+def _postings(conn: Connection, counts: dict[int, dict[str, int]]) -> None:
     """Replace the word counts of these cases (after their documents' rows, whose locks order
-    concurrent writers). ``copy``: with COPY, for a rebuild's millions of rows."""
+    concurrent writers)."""
     if not counts:
         return
     conn.execute(delete(SearchPosting).where(SearchPosting.case_id.in_(sorted(counts))))
-    rows = [(term, case_id, n) for case_id, tf in sorted(counts.items()) for term, n in tf.items()]
-    if copy:
-        with conn.connection.dbapi_connection.cursor() as cursor, \
-                cursor.copy("COPY search_postings (term, case_id, tf) FROM STDIN") as out:
-            for row in rows:
-                out.write_row(row)
-    elif rows:
-        conn.execute(insert(SearchPosting), [{"term": t, "case_id": c, "tf": n} for t, c, n in rows])
+    rows = [{"term": t, "case_id": c, "tf": n} for c, tf in sorted(counts.items()) for t, n in tf.items()]
+    if rows:
+        conn.execute(insert(SearchPosting), rows)
+
+
+def _merge_postings(conn: Connection, counts: dict[int, dict[str, int]]) -> None:
+    """A rebuild's _postings(). Cases with no word counts yet get theirs by COPY. Otherwise the
+    new counts go to a temporary table and only the rows that differ are deleted and inserted:
+    after a change of dictionary most of a case's words stay as they were, and deleting and
+    writing all 4 million rows of 10k cases again took twice as long as writing them into an
+    empty table."""
+    if not counts:
+        return
+    ids = sorted(counts)
+    rows = sorted((term, case_id, n) for case_id, tf in counts.items() for term, n in tf.items())
+    held = conn.execute(text("SELECT EXISTS (SELECT 1 FROM search_postings WHERE case_id = ANY(:ids))"),
+                        {"ids": ids}).scalar()
+    if held:
+        conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS rebuild_postings "
+                             "(term varchar(200), case_id integer, tf integer) ON COMMIT DROP")
+        conn.exec_driver_sql("TRUNCATE rebuild_postings")
+    with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(
+            f"COPY {'rebuild_postings' if held else 'search_postings'} (term, case_id, tf) FROM STDIN") as out:
+        for row in rows:  # in index order: the primary key's pages are filled one after another
+            out.write_row(row)
+    if not held:
+        return
+    conn.exec_driver_sql("ANALYZE rebuild_postings")
+    conn.execute(text(
+        "DELETE FROM search_postings p WHERE p.case_id = ANY(:ids) AND NOT EXISTS ("
+        "SELECT 1 FROM rebuild_postings r WHERE r.term = p.term AND r.case_id = p.case_id AND r.tf = p.tf)"),
+        {"ids": ids})
+    conn.execute(text(
+        "INSERT INTO search_postings (term, case_id, tf) SELECT r.term, r.case_id, r.tf FROM rebuild_postings r "
+        "WHERE NOT EXISTS (SELECT 1 FROM search_postings p WHERE p.case_id = ANY(:ids) "
+        "AND p.term = r.term AND p.case_id = r.case_id) ORDER BY r.term, r.case_id"), {"ids": ids})
+
+
+@contextmanager
+def _gin_pending_list() -> Iterator[None]:
+    """The tsvector index with its pending list on, for a rebuild: new entries are gathered and
+    merged in bulk (a rebuild of 10k cases wrote its documents in 9 s instead of 27 s). Off
+    again afterwards, so searches never scan a long pending list. Switching takes the index's
+    exclusive lock for a moment; when searches hold it longer, the rebuild goes on without."""
+    def switch(on: bool) -> bool:
+        try:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("SET LOCAL lock_timeout = '1s'")
+                conn.exec_driver_sql(f"ALTER INDEX {GIN_INDEX} SET (fastupdate = {'on' if on else 'off'})")
+            return True
+        except OperationalError:
+            return False
+
+    switched = switch(True)
+    try:
+        yield
+    finally:
+        if switched and switch(False):
+            # What concurrent writers added to the pending list since the rebuild's own merge.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(f"SELECT gin_clean_pending_list('{GIN_INDEX}')")
 
 
 def _remember_terms(conn: Connection, words: set[str], known: set[str]) -> None:
@@ -291,33 +353,41 @@ class PostgresBackend(SearchBackend):
 
     def rebuild(self, documents: Iterable[dict], *, workers: int = 2) -> int:
         """One transaction: searches read the old rows until it commits. Rows that another
-        transaction wrote after the rebuild began are kept (they are newer)."""
-        done = 0
-        with db.engine.begin() as conn:
-            _lock(conn, 60)
-            start = conn.execute(select(func.nextval("search_seq"))).scalar()
-            chunk, counts, words = [], {}, set()
+        transaction wrote after the rebuild began are kept (they are newer); rows and word
+        counts that come out the same are left as they are."""
+        done, seen = 0, []
+        with _gin_pending_list():
+            with db.engine.begin() as conn:
+                _lock(conn, 60)
+                conn.exec_driver_sql("SET LOCAL work_mem = '128MB'")  # the merge's hash of new counts
+                start = conn.execute(select(func.nextval("search_seq"))).scalar()
+                chunk, counts, words = [], {}, set()
 
-            def write() -> None:
-                written = set(_upsert(conn, chunk, older_than=start))
-                _postings(conn, {i: tf for i, tf in counts.items() if i in written}, copy=True)
-                chunk.clear()
-                counts.clear()
+                def write() -> None:
+                    # Rows written anew: the others are unchanged (same words, same counts) or
+                    # newer (written by a transaction meanwhile).
+                    written = set(_upsert(conn, chunk, older_than=start))
+                    _merge_postings(conn, {i: tf for i, tf in counts.items() if i in written})
+                    chunk.clear()
+                    counts.clear()
 
-            for row, tf in _segmented(documents, workers):
-                counts[row["case_id"]] = tf
-                chunk.append(row)
-                words.update(tf)
-                done += 1
-                if len(chunk) >= 200:
+                for row, tf in _segmented(documents, workers):
+                    counts[row["case_id"]] = tf
+                    chunk.append(row)
+                    seen.append(row["case_id"])
+                    words.update(tf)
+                    done += 1
+                    if len(chunk) >= REBUILD_CHUNK:
+                        write()
+                if chunk:
                     write()
-            if chunk:
-                write()
-            stale = conn.execute(delete(SearchDocument).where(SearchDocument.seq < start)
-                                 .returning(SearchDocument.case_id)).scalars().all()
-            if stale:
-                conn.execute(delete(SearchPosting).where(SearchPosting.case_id.in_(stale)))
-            _remember_terms(conn, words, set())
+                stale = conn.execute(text(  # an array, not one parameter per case (at most 65,535)
+                    "DELETE FROM search_documents WHERE seq < :start AND NOT case_id = ANY(:seen) "
+                    "RETURNING case_id"), {"start": start, "seen": seen}).scalars().all()
+                if stale:
+                    conn.execute(delete(SearchPosting).where(SearchPosting.case_id.in_(stale)))
+                _remember_terms(conn, words, set())
+                conn.exec_driver_sql(f"SELECT gin_clean_pending_list('{GIN_INDEX}')")
         # The planner's figures for the new rows, and the visibility map (index-only counts).
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE search_documents, search_postings")
