@@ -705,38 +705,18 @@ class _Search:
                                    self.params).scalars().all()
         self.params["strict"] = list(strict)
         words = [self.single_terms(g) for _w, _l, g in pieces]
-        if all(w is not None for w in words):
-            # Which pieces each case holds, from the word counts alone (no tsvector is read).
-            self.params.update(pp=[i for i, ws in enumerate(words) for _t in ws], pt=[t for ws in words for t in ws])
-            rows = self.conn.execute(text(
-                "WITH pt(piece, term) AS (SELECT * FROM unnest(CAST(:pp AS int[]), CAST(:pt AS text[]))), "
-                "h AS (SELECT sp.case_id, array_agg(DISTINCT pt.piece) AS pieces "
-                "      FROM pt JOIN search_postings sp ON sp.term = pt.term GROUP BY sp.case_id) "
-                "SELECT h.case_id, h.pieces FROM h JOIN search_documents d ON d.case_id = h.case_id "
-                "WHERE " + " AND ".join(self.filters_sql() + ["d.case_id <> ALL(CAST(:strict AS int[]))"])),
-                self.params).all()
-            rows = [(case_id, [i in set(found) for i in range(len(pieces))]) for case_id, found in rows]
-        else:
-            held_sql = ", ".join(f"d.tsv @@ CAST({self.param(self.group(g))} AS tsquery)" for _w, _l, g in pieces)
-            any_query = " | ".join(f"({self.group(g)})" for _w, _l, g in pieces)
-            scope = " AND ".join(self.filters_sql() + [f"d.tsv @@ CAST({self.param(any_query)} AS tsquery)"])
-            rows = self.conn.execute(text(
-                f"SELECT d.case_id, ARRAY[{held_sql}] AS held FROM search_documents d "
-                f"WHERE {scope} AND d.case_id <> ALL(CAST(:strict AS int[]))"), self.params).all()
-        sizes = {word: len(parts) for word, parts in units.items()}
-        credit, missing = {}, {}
-        for case_id, held in rows:
-            got: dict[str, list[str]] = {}
-            lacking: dict[str, list[str]] = {}
-            for (word, label, _g), has in zip(pieces, held):
-                (got if has else lacking).setdefault(word, []).append(label)
-            credit[case_id] = sum(len(v) / sizes[w] for w, v in got.items())
-            missing[case_id] = [item for word in units for item in
-                                ([word] if len(lacking.get(word, ())) == sizes[word] else lacking.get(word, []))]
+        half = max(1, -(-len(units) // 2))
+        # A case holding `half` of U words holds part of any U - half + 1 of them: only the holders
+        # of the rarest are read (社区 猕猴桃 苗绣: the few holders of 猕猴桃 or 苗绣, not every case
+        # holding 社区). When none of them holds half, every holder is read after all.
+        rare = self.rarest(units, pieces, words, len(units) - half + 1) if half > 1 else None
+        credit, missing = self.credit(units, pieces, self.holdings(pieces, words, rare))
+        if rare is not None and max(credit.values(), default=0) < half - 1e-9:
+            credit, missing = self.credit(units, pieces, self.holdings(pieces, words, None))
         best = max(credit.values(), default=0)
         if not best:
             return []
-        need = min(best, max(1, -(-len(units) // 2))) - 1e-9
+        need = min(best, half) - 1e-9
         chosen = [i for i, c in credit.items() if c >= need]
         self.params["chosen"] = chosen
         scored = self.conn.execute(text(self.scoring(
@@ -752,6 +732,64 @@ class _Search:
             hit.missing = missing[case_id]
             hits.append(hit)
         return hits
+
+    def rarest(self, units, pieces, words, count: int) -> list[int]:
+        """The pieces of the ``count`` query words held by the fewest cases (an upper bound: the
+        sum over a word's parts and variants of their documents, a phrase counted by its rarest
+        word)."""
+        def variant_words(i):
+            if words[i] is not None:
+                return [[t] for t in words[i]]
+            return [v.terms for v in pieces[i][2]] + [[w] for v in pieces[i][2] for w in self.longer_words(v)]
+
+        every = {t for i in range(len(pieces)) for ts in variant_words(i) for t in ts}
+        _n, _avg, df = self.backend._stats(self.conn, self.generation, every)
+        holders = dict.fromkeys(units, 0)
+        for i, (word, _label, _group) in enumerate(pieces):
+            holders[word] += sum(min(df.get(t, 0) for t in ts) for ts in variant_words(i))
+        chosen = set(sorted(units, key=lambda w: (holders[w], w))[:count])
+        return [i for i, (word, _l, _g) in enumerate(pieces) if word in chosen]
+
+    def holdings(self, pieces, words, scope: list[int] | None) -> list[tuple[int, list[bool]]]:
+        """(case, which pieces it holds) for the cases within the filters, not strict results,
+        that hold any piece (of ``scope``, when given)."""
+        scope = list(range(len(pieces))) if scope is None else scope
+        if all(w is not None for w in words):
+            # Which pieces each case holds, from the word counts alone (no tsvector is read).
+            self.params.update(pp=[i for i, ws in enumerate(words) for _t in ws], pt=[t for ws in words for t in ws],
+                               scope=[t for i in scope for t in words[i]])
+            rows = self.conn.execute(text(
+                "WITH pt(piece, term) AS (SELECT * FROM unnest(CAST(:pp AS int[]), CAST(:pt AS text[]))), "
+                "c AS (SELECT DISTINCT case_id FROM search_postings WHERE term = ANY(CAST(:scope AS text[]))), "
+                "h AS (SELECT sp.case_id, array_agg(DISTINCT pt.piece) AS pieces "
+                "      FROM c JOIN search_postings sp ON sp.case_id = c.case_id JOIN pt ON sp.term = pt.term "
+                "      GROUP BY sp.case_id) "
+                "SELECT h.case_id, h.pieces FROM h JOIN search_documents d ON d.case_id = h.case_id "
+                "WHERE " + " AND ".join(self.filters_sql() + ["d.case_id <> ALL(CAST(:strict AS int[]))"])),
+                self.params).all()
+            return [(case_id, [i in set(found) for i in range(len(pieces))]) for case_id, found in rows]
+        held_sql = ", ".join(f"d.tsv @@ CAST({self.param(self.group(g))} AS tsquery)" for _w, _l, g in pieces)
+        any_query = " | ".join(f"({self.group(pieces[i][2])})" for i in scope)
+        where = " AND ".join(self.filters_sql() + [f"d.tsv @@ CAST({self.param(any_query)} AS tsquery)"])
+        return [(case_id, list(held)) for case_id, held in self.conn.execute(text(
+            f"SELECT d.case_id, ARRAY[{held_sql}] AS held FROM search_documents d "
+            f"WHERE {where} AND d.case_id <> ALL(CAST(:strict AS int[]))"), self.params).all()]
+
+    @staticmethod
+    def credit(units, pieces, rows) -> tuple[dict[int, float], dict[int, list[str]]]:
+        """Per case: how many query words it holds (a split word by the share of its parts),
+        and what it lacks, as the result names it."""
+        sizes = {word: len(parts) for word, parts in units.items()}
+        credit, missing = {}, {}
+        for case_id, held in rows:
+            got: dict[str, list[str]] = {}
+            lacking: dict[str, list[str]] = {}
+            for (word, label, _g), has in zip(pieces, held):
+                (got if has else lacking).setdefault(word, []).append(label)
+            credit[case_id] = sum(len(v) / sizes[w] for w, v in got.items())
+            missing[case_id] = [item for word in units for item in
+                                ([word] if len(lacking.get(word, ())) == sizes[word] else lacking.get(word, []))]
+        return credit, missing
 
     def corrections(self) -> list[str]:
         """As the Whoosh backend: each query word no case holds, replaced by the indexed words
