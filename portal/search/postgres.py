@@ -614,8 +614,11 @@ class _Search:
         self.params.update(qg=[r[0] for r in rows], qv=[r[1] for r in rows], qw=[r[2] for r in rows],
                            qt=[r[3] for r in rows], qi=[_idf(n, df.get(r[3], 0)) for r in rows],
                            k1p1=k1 + 1, c1=k1 * (1 - b), c2=k1 * b / (avg or 1.0))
-        whole = " + ".join(f"(tsv @@ CAST({self.param(' <-> '.join(_quote(t) for t in c))} AS tsquery))::int"
-                           for c in self.plan.compounds)
+        phrases = [self.param(" <-> ".join(_quote(t) for t in c)) for c in self.plan.compounds]
+
+        def whole(tsv: str) -> str:  # how many split query words a case holds whole
+            return " + ".join(f"({tsv} @@ CAST({p} AS tsquery))::int" for p in phrases)
+
         head = (
             "WITH q(g, v, w, term, idf) AS (SELECT * FROM unnest(CAST(:qg AS int[]), CAST(:qv AS int[]), "
             "  CAST(:qw AS float8[]), CAST(:qt AS text[]), CAST(:qi AS float8[]))), "
@@ -626,11 +629,11 @@ class _Search:
             "      GROUP BY m.case_id, q.g, q.v), "
             "gm AS (SELECT case_id, g, max(w * s) AS s FROM p GROUP BY case_id, g), "
             "sc AS (SELECT case_id, sum(s) AS s FROM gm GROUP BY case_id)")
-        if not whole:
+        if not phrases:
             return head + (" SELECT m.case_id, coalesce(sc.s, 0) AS score, sc.s IS NULL AS unscored, m.seq "
                            "FROM m LEFT JOIN sc ON sc.case_id = m.case_id")
         if top is None:
-            return head + (f" SELECT m.case_id, coalesce(sc.s, 0) * (1 + {WHOLE_BONUS} * ({whole.replace('(tsv', '(m.tsv')})) "
+            return head + (f" SELECT m.case_id, coalesce(sc.s, 0) * (1 + {WHOLE_BONUS} * ({whole('m.tsv')})) "
                            "AS score, sc.s IS NULL AS unscored, m.seq FROM m LEFT JOIN sc ON sc.case_id = m.case_id")
         # The top-th score without bonuses: a row below it divided by the largest bonus cannot
         # reach the first `top` rows (at least `top` rows score that much), so it is not checked.
@@ -641,7 +644,7 @@ class _Search:
             "cut AS (SELECT s FROM base WHERE NOT unscored ORDER BY s DESC OFFSET :top - 1 LIMIT 1) "
             "SELECT m.case_id, m.s * (1 + CASE WHEN NOT m.unscored "
             "  AND m.s * :most >= coalesce((SELECT s FROM cut), 0) THEN "
-            f"  {WHOLE_BONUS} * (SELECT {whole} FROM search_documents d WHERE d.case_id = m.case_id) ELSE 0 END) "
+            f"  {WHOLE_BONUS} * (SELECT {whole('d.tsv')} FROM search_documents d WHERE d.case_id = m.case_id) ELSE 0 END) "
             "AS score, m.unscored, m.seq FROM base m")
 
     def matched_columns(self, top: int | None = None) -> str:
