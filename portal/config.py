@@ -36,6 +36,7 @@ ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PORTAL_VIEW_COUNT_FLUSH_SECONDS": ("VIEW_COUNT_FLUSH_SECONDS", int),
     "PORTAL_HTTP_CACHE_MAX_AGE": ("HTTP_CACHE_MAX_AGE", int),
     "PORTAL_PAGE_CACHE_URL": ("PAGE_CACHE_URL", str),
+    "PORTAL_PAGE_CACHE_LOCAL_MB": ("PAGE_CACHE_LOCAL_MB", float),
     "PORTAL_SEARCH_SIMILAR_CACHE": ("SEARCH_SIMILAR_CACHE", int),
     "PORTAL_COMPILATION_DIR": ("COMPILATION_DIR", str),
     "PORTAL_COMPILATION_BUILD": ("COMPILATION_BUILD", str),
@@ -134,6 +135,7 @@ def defaults(instance: Path) -> dict:
         # Whole public pages for anonymous visitors in Redis (portal.pagecache): off unless a redis:// URL.
         "PAGE_CACHE_URL": "",
         "PAGE_CACHE_SECONDS": 300,
+        "PAGE_CACHE_LOCAL_MB": 32,  # each process's copies of recent pages (see portal.pagecache)
         "TRUSTED_PROXIES": 0,
         "BABEL_DEFAULT_LOCALE": "zh_CN",
         "BABEL_DEFAULT_TIMEZONE": timezones.NAME,

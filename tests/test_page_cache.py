@@ -175,3 +175,42 @@ def test_without_redis_pages_are_rendered(app, client, world, monkeypatch):
     monkeypatch.setattr(cache, "client", broken)
     response = client.get(f"/cases/{world['case']}")
     assert response.status_code == 200 and "加装电梯议事会" in response.get_data(as_text=True)
+
+
+def test_each_process_serves_its_own_copy_only_while_redis_holds_its_generation(app, client, world):
+    """A worker's copy spares Redis the page, not the check: another host's change (the
+    generation advanced in Redis) is seen at once, and the Redis entry itself is not needed."""
+    from sqlalchemy import text
+
+    cache = app.extensions["page_cache"]
+    path = f"/cases/{world['case']}"
+    first = client.get(path).get_data(as_text=True)
+    entries = [k for k in cache.client.keys(cache.page_prefix + "*") if k.decode() != cache.generation_key]
+    cache.client.delete(*entries)  # only this process's copy is left
+    with Statements(app) as statements:
+        assert client.get(path).get_data(as_text=True) == first
+    assert statements == []
+
+    with app.app_context():  # a change this process's ORM never saw, announced by another host
+        db.session.execute(text("UPDATE cases SET title = '加装电梯协商议事会' WHERE id = :id"), {"id": world["case"]})
+        db.session.commit()
+        db.session.remove()
+    assert "加装电梯协商议事会" not in client.get(path).get_data(as_text=True)  # still the same generation
+    cache.bump()
+    assert "加装电梯协商议事会" in client.get(path).get_data(as_text=True)
+
+
+def test_local_copies_are_bounded_by_size_and_age(monkeypatch):
+    from portal import pagecache
+
+    copies = pagecache.LocalCopies(limit=10, seconds=60)
+    copies.put("a", {"generation": 1}, b"12345")
+    copies.put("b", {"generation": 1}, b"12345")
+    assert copies.get("a") is not None  # a is now the most recently used
+    copies.put("c", {"generation": 1}, b"123")
+    assert copies.get("b") is None and copies.get("a") is not None and copies.get("c") is not None
+    copies.put("huge", {"generation": 1}, b"x" * 11)
+    assert copies.get("huge") is None and copies.size == 8
+    now = pagecache.time.monotonic()
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: now + 61)
+    assert copies.get("a") is None and copies.size == 3
