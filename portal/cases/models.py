@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, String, Table, Text, UniqueConstraint, and_, case, extract
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint, and_, case, extract, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,6 +80,10 @@ class Tag(db.Model):
     name: Mapped[str] = mapped_column(String(30), unique=True)
 
 
+_PUBLISHED = text("status = 'published'")
+_FEATURED = text("status = 'published' AND featured")
+
+
 @stores_html("background", "approach", "outcomes", "lessons", "problems")
 class Case(db.Model):
     """A structured community-governance case (治理案例) published by a member unit."""
@@ -91,6 +95,12 @@ class Case(db.Model):
         one_of("community_type", ["", *CommunityType]),
         at_least("beneficiaries"),
         CheckConstraint("started_on IS NULL OR ended_on IS NULL OR ended_on >= started_on", name="period"),
+        # The orders the public lists read the first rows of (home page, /cases, its "most
+        # viewed" sort), over published cases only: a few index entries instead of sorting them all.
+        Index("ix_cases_published_order", "published_at", "id", sqlite_where=_PUBLISHED, postgresql_where=_PUBLISHED),
+        Index("ix_cases_featured_order", "published_at", "id", sqlite_where=_FEATURED, postgresql_where=_FEATURED),
+        Index("ix_cases_views_order", "view_count", "published_at", "id", sqlite_where=_PUBLISHED,
+              postgresql_where=_PUBLISHED),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

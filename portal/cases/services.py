@@ -639,7 +639,7 @@ def published_statement(filters: CaseFilters):
     if filters.org:
         stmt = stmt.where(Case.org_id == filters.org)
     if filters.featured:
-        stmt = stmt.where(Case.featured.is_(True))
+        stmt = stmt.where(Case.featured)  # (not IS TRUE: the partial index says "featured")
     order = (Case.view_count.desc(),) if filters.sort == "views" else ()
     return stmt.order_by(*order, Case.published_at.desc(), Case.id.desc())
 

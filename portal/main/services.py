@@ -91,7 +91,7 @@ def _published_cases():
 
 
 def featured_cases(limit: int = FEATURED_LIMIT) -> list[Case]:
-    return list(db.session.scalars(_published_cases().where(Case.featured.is_(True))
+    return list(db.session.scalars(_published_cases().where(Case.featured)
                                    .order_by(Case.published_at.desc(), Case.id.desc()).limit(limit)))
 
 
