@@ -13,7 +13,7 @@ reading the stories before any system ran (see bench/README.md). Grades: 2 clear
 Systems, all run in this process on the same texts (title + paragraphs):
 * site      the application's search (portal.search.service), each story indexed as a case
             through the application's own case_document() and the backend's rebuild(); ranking =
-            strict results, then the partial matches the page shows after them;
+            strict results, then the partial matches and related cases the page shows after them;
 * site-pg   the same on the PostgreSQL backend (SEARCH_BACKEND = "postgres"), in a throwaway
             database on BENCH_PG (default postgresql://postgres@127.0.0.1:5432);
 * like      SQL LIKE: every query word as a substring (AND), ranked by how often the words occur;
@@ -108,7 +108,7 @@ class Site:
                 result = self.service.search(q, page=page, per_page=DEPTH)
                 out += [h.id for h in result.hits]
                 if page >= result.pages:
-                    out += [h.id for h in result.partial]
+                    out += [h.id for h in result.partial] + [h.id for h in result.related]
                     break
                 page += 1
         return [self.ids[i] for i in out[:DEPTH]]

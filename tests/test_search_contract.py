@@ -274,6 +274,27 @@ def test_each_page_of_a_split_word_ranks_the_whole_word_as_the_full_ranking_does
         assert [h.id for h in search(app, "老人吃饭难", per_page=size).hits] == full[:size]
         assert [h.id for h in search(app, "老人吃饭难", per_page=size, page=2).hits] == full[size:2 * size]
 
+def test_few_results_are_followed_by_related_cases_found_through_their_words(app):
+    """Pseudo-relevance feedback: the words of the best results (屋顶, 认领, 蔬菜) find cases
+    that lack the query's word; they fill the last page after the strict results, never mix
+    with them, and keep to the filters."""
+    put(app,
+        doc(1, "屋顶菜园", "居民认领屋顶菜园，种植蔬菜，收获分给独居老人。"),
+        doc(2, "楼顶菜园", "屋顶菜园由居民认领，蔬菜分给独居老人。"),
+        doc(3, "屋顶种菜", "居民认领屋顶花箱种植蔬菜，分给独居老人。", province="四川省"),
+        doc(4, "防汛演练", "汛期前组织演练。"))
+    result = search(app, "菜园")
+    assert sorted(h.id for h in result.hits) == [1, 2] and result.partial == []
+    with app.app_context():
+        if get_backend().name == "memory":  # the contract's fake lists no related cases
+            return
+    assert [h.id for h in result.related] == [3]
+    assert search(app, "菜园", filters={"province": "贵州省"}).related == []
+    assert search(app, "菜园", sort="newest").related == []
+    assert search(app, "菜园", per_page=2).related == []  # no room left on the page
+    assert [h.id for h in search(app, "菜园", per_page=3).related] == [3]
+
+
 # Similar cases ---------------------------------------------------------------------------------
 
 def test_similar_cases_share_distinctive_words_and_never_include_the_case(app):

@@ -194,6 +194,10 @@ class SearchBackend(ABC):
           most words first, then most relevant; each Hit's ``missing`` names the words it lacks
           (as typed; a word the segmenter splits, 垃圾分类 -> 垃圾 分类, may count by the share
           of its parts held, and a query of one such word by its parts).
+        * ``related``: only when results.related_wanted(...) leaves room: up to that many
+          documents like the best strict results (the words of the FEEDBACK_DOCS first, chosen
+          and weighted by results.feedback_terms, ranked by BM25 as the query's words are),
+          within the filters, neither strict results nor partial matches; best first.
         * ``suggestions``: optional; when nothing matched at all, queries to try instead (the
           query with a word replaced by a close indexed word). [] is always allowed.
         """

@@ -48,7 +48,18 @@ from portal.search.highlights import highlight_terms
 from portal.search.models import SearchDocument, SearchPosting, SearchTerm
 from portal.search.parsing import _CJK
 from portal.search.planning import BM25_B, BM25_K1, Plan, Variant, close_enough, partial_units, plan, variants
-from portal.search.results import Hit, SearchResult, document_hit, ordered_facets, wants_partial
+from portal.search.results import (
+    FEEDBACK_DOCS,
+    RELATED_SHARE,
+    Hit,
+    SearchResult,
+    document_hit,
+    feedback_candidates,
+    feedback_terms,
+    ordered_facets,
+    related_wanted,
+    wants_partial,
+)
 
 #: term-frequency weight of a position by its field weight: the title counts twice (as in the
 #: Whoosh backend's ``all`` field, which holds it twice)
@@ -668,6 +679,9 @@ class _Search:
         if self.plan.groups and wants_partial(parsed, total, request.page, request.per_page):
             partial = self.partial(where, terms)
         result = self.result(total, hits, facets, partial, terms)
+        room = related_wanted(parsed, request.sort, total, request.page, request.per_page, len(hits) + len(partial))
+        if room and self.plan.groups:
+            result.related = self.related(where, {h.id for h in partial}, room, terms)
         if not total and not partial and request.page == 1 and parsed.groups:
             result.suggestions = self.corrections()
         return result
@@ -815,6 +829,45 @@ class _Search:
             missing[case_id] = [item for word in units for item in
                                 ([word] if len(lacking.get(word, ())) == sizes[word] else lacking.get(word, []))]
         return credit, missing
+
+    def related(self, where: str, shown: set[int], limit: int, terms: list[str]) -> list[Hit]:
+        """As the Whoosh backend: up to ``limit`` cases like the best strict results
+        (results.feedback_terms), within the filters, neither strict results nor ``shown``."""
+        ranked = self.scoring(f"SELECT {self.matched_columns(FEEDBACK_DOCS)} FROM search_documents d WHERE {where}",
+                              FEEDBACK_DOCS)
+        self.params["fb"] = FEEDBACK_DOCS
+        top = self.conn.execute(text(
+            f"WITH r AS ({ranked} ORDER BY unscored, score DESC, m.seq LIMIT :fb) "
+            "SELECT d.case_id, d.terms FROM r JOIN search_documents d ON d.case_id = r.case_id "
+            "ORDER BY r.unscored, r.score DESC, r.seq"), self.params).all()
+        pooled = feedback_candidates([term_counts(t) for _i, t in top])
+        n, _avg, df = self.backend._stats(self.conn, self.generation, pooled)
+        expansion = feedback_terms(pooled, n, df)
+        if not expansion:
+            return []
+        strict = self.conn.execute(text(f"SELECT d.case_id FROM search_documents d WHERE {where}"),
+                                   self.params).scalars().all()
+        conditions = self.filters_sql() + [
+            "d.case_id IN (SELECT x.case_id FROM search_postings x WHERE x.term = ANY(CAST(:xterms AS text[])))",
+            "d.case_id <> ALL(CAST(:xskip AS int[]))"]
+        self.params.update(xterms=[t for t, _w in expansion], xskip=sorted(set(strict) | shown), xlimit=limit,
+                           xtop=[i for i, _t in top])
+        query = self.plan
+        self.plan = Plan([[Variant([t], False, None, weight)] for t, weight in expansion], [], query.filters)
+        try:
+            own = self.conn.execute(text(self.scoring(
+                "SELECT d.case_id, d.length, d.seq FROM search_documents d WHERE d.case_id = ANY(:xtop)")),
+                self.params).all()
+            self.params["xleast"] = RELATED_SHARE * min((r.score for r in own), default=0.0)
+            ranked = self.scoring(f"SELECT d.case_id, d.length, d.seq FROM search_documents d "
+                                  f"WHERE {' AND '.join(conditions)}")
+        finally:
+            self.plan = query
+        ids = self.conn.execute(text(f"SELECT z.case_id FROM ({ranked}) z WHERE z.score >= :xleast "
+                                     "ORDER BY z.score DESC, z.seq LIMIT :xlimit"), self.params).scalars().all()
+        stored = {r["case_id"]: _stored(r) for r in self.conn.execute(
+            select(*(getattr(SearchDocument, c) for c in STORED)).where(SearchDocument.case_id.in_(ids))).mappings()}
+        return [document_hit(stored[i], terms) for i in ids]
 
     def corrections(self) -> list[str]:
         """As the Whoosh backend: each query word no case holds, replaced by the indexed words

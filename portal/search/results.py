@@ -2,6 +2,7 @@
 and the rules a backend follows to fill them (facet order, when partial matches are shown)."""
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,9 @@ class SearchResult:
     partial: list[Hit] = field(default_factory=list)
     # When nothing at all matched: queries to try instead (a word replaced by a close indexed word).
     suggestions: list[str] = field(default_factory=list)
+    # Cases like the best strict results (pseudo-relevance feedback, see feedback_terms) filling
+    # the last page after the strict and partial ones, when the query found few.
+    related: list[Hit] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -82,3 +86,59 @@ def wants_partial(parsed: ParsedQuery, total: int, page: int, per_page: int) -> 
     """Whether a result also lists partial matches: a plain multi-word query with fewer than
     PARTIAL_BELOW strict results, on its last page of strict results."""
     return parsed.plain and total < PARTIAL_BELOW and page == max(1, -(-total // per_page))
+
+
+# Related cases (pseudo-relevance feedback) --------------------------------------------------------
+#
+# When a plain query finds fewer than PARTIAL_BELOW cases, the words of its best results find
+# more: the judged stories of 低保 that say 最低生活保障, those of 乡村医生 that say 村卫生室.
+# Rocchio's feedback with tf-idf weights (Salton & Buckley 1990; RM3 and Terrier's Bo1 are the
+# same idea): the FEEDBACK_DOCS best strict results, each word's share of each one's words
+# averaged, times its idf; the FEEDBACK_TERMS best words, each weighted by that (the best 1),
+# rank every other case within the filters by BM25, those scoring at least RELATED_SHARE of the
+# least of the feedback results' own scores (a case sharing one common word with them is not
+# like them). Such cases only fill the last page after the
+# strict and partial matches, so they never move a result that holds the query's words
+# (bench/relevance.py: recall@50 of the clearly relevant +0.034, nDCG@10 and P@5 unchanged).
+
+FEEDBACK_DOCS = 10
+FEEDBACK_TERMS = 20
+RELATED_SHARE = 0.5
+FEEDBACK_CANDIDATES = 100  # per query, the words read for their idf: the most frequent in the feedback
+
+
+def related_wanted(parsed: ParsedQuery, sort: str, total: int, page: int, per_page: int, shown: int) -> int:
+    """How many related cases a result lists (0: none): for a plain query sorted by relevance
+    with at least one and fewer than PARTIAL_BELOW strict results, on its last page of them,
+    the room left on that page by the ``shown`` strict and partial hits."""
+    if not parsed.plain or sort != "relevance" or not 0 < total < PARTIAL_BELOW \
+            or page != max(1, -(-total // per_page)):
+        return 0
+    return max(0, per_page - shown)
+
+
+def feedback_candidates(counts: list[dict[str, int]]) -> dict[str, float]:
+    """{word: its share of each feedback document's words, averaged}, for the FEEDBACK_CANDIDATES
+    words with the largest (ties: in word order); single characters do not count."""
+    pooled: dict[str, float] = {}
+    for doc in counts:
+        words = {t: n for t, n in doc.items() if len(t) > 1}
+        size = sum(words.values())
+        for t, n in words.items():
+            pooled[t] = pooled.get(t, 0.0) + n / size / len(counts)
+    best = sorted(pooled, key=lambda t: (-pooled[t], t))[:FEEDBACK_CANDIDATES]
+    return {t: pooled[t] for t in best}
+
+
+def feedback_terms(pooled: dict[str, float], n: int, df: Mapping[str, int]) -> list[tuple[str, float]]:
+    """The FEEDBACK_TERMS words of highest pooled share times idf (as BM25 counts it, over n
+    documents), with that weight over the largest: [(word, weight in (0, 1])]."""
+    weighted = {t: share * idf(n, df.get(t, 0)) for t, share in pooled.items() if df.get(t, 0)}
+    best = sorted(weighted, key=lambda t: (-weighted[t], t))[:FEEDBACK_TERMS]
+    top = weighted[best[0]] if best else 1.0
+    return [(t, weighted[t] / top) for t in best]
+
+
+def idf(n: int, df: int) -> float:
+    """BM25's idf as Whoosh's BM25F scorer computes it: log(N / (df + 1)) + 1."""
+    return math.log(n / (df + 1)) + 1 if n else 1.0

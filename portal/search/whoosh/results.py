@@ -9,12 +9,24 @@ from flask_babel import gettext as _
 
 from portal.search import synonyms
 from portal.search.backend import SearchRequest
-from portal.search.documents import FACETS
+from portal.search.documents import FACETS, term_counts
 from portal.search.highlights import highlight_terms
 from portal.search.parsing import _CJK, ParsedQuery
-from portal.search.planning import close_enough, partial_units
-from portal.search.results import Hit, SearchResult, document_hit, ordered_facets, wants_partial
+from portal.search.planning import Variant, close_enough, partial_units
+from portal.search.results import (
+    FEEDBACK_DOCS,
+    RELATED_SHARE,
+    Hit,
+    SearchResult,
+    document_hit,
+    feedback_candidates,
+    feedback_terms,
+    ordered_facets,
+    related_wanted,
+    wants_partial,
+)
 from portal.search.whoosh.matching import _lexicon, _plan, _published, _SegmentMatch, _variants, _word_fields
+from portal.search.whoosh.schema import TEXT_FIELD
 from portal.search.whoosh.searchers import _CACHE_SIZE, _result_cache, _searchers
 
 # Results ----------------------------------------------------------------------------------------
@@ -85,11 +97,50 @@ def _run(searcher, parsed, filters, sort, page, per_page, notes) -> SearchResult
     partial: list[Hit] = []
     if wants_partial(parsed, total, page, per_page):
         partial = _partial(searcher, parsed, plan, parts, per_page, terms)
+    related: list[Hit] = []
+    room = related_wanted(parsed, sort, total, page, per_page, len(hits) + len(partial))
+    if room and TEXT_FIELD in searcher.schema:  # (an index from before TEXT_FIELD: none)
+        related = _related(searcher, plan, parts, ranked[:FEEDBACK_DOCS], {h.id for h in partial}, room, terms)
     suggestions: list[str] = []
     if not total and not partial and page == 1 and parsed.groups:
         suggestions = _corrections(searcher, parsed, plan, parts)
     return SearchResult(total=total, page=page, per_page=per_page, hits=hits, facets=facets, notes=notes,
-                        terms=terms, partial=partial, suggestions=suggestions)
+                        terms=terms, partial=partial, suggestions=suggestions, related=related)
+
+
+def _related(searcher, plan, parts, top: list[int], shown: set[int], limit: int, terms: list[str]) -> list[Hit]:
+    """Up to ``limit`` cases like the ``top`` strict results (see results.feedback_terms),
+    within the filters, neither strict results nor in ``shown`` (the partial matches)."""
+    counts = [term_counts(searcher.stored_fields(d).get("terms")) for d in top]
+    pooled = feedback_candidates(counts)
+    df = {t: searcher.doc_frequency(TEXT_FIELD, t) for t in pooled}
+    expansion = feedback_terms(pooled, searcher.doc_count_all(), df)
+    if not expansion:
+        return []
+    groups = [[Variant([t], False, None, weight)] for t, weight in expansion]
+    scored, own = [], []
+    for seg, base, strict in parts:
+        docs = set().union(*(seg.docs(TEXT_FIELD, t) for t, _w in expansion)) - strict
+        scope = seg.scope(plan.filters)
+        if scope is not None:
+            docs &= scope
+        mine = {d - base for d in top if base <= d < base + seg.size}
+        for d, score in seg.scores(searcher, groups, docs | mine).items():
+            if d in mine:
+                own.append(score)
+            else:
+                scored.append((-score, base + d))
+    least = RELATED_SHARE * min(own, default=0.0)
+    hits: list[Hit] = []
+    for score, docnum in heapq.nsmallest(limit + len(shown), scored):
+        if -score < least:
+            break
+        stored = searcher.stored_fields(docnum)
+        if int(stored["id"]) not in shown:
+            hits.append(document_hit(stored, terms))
+            if len(hits) == limit:
+                break
+    return hits
 
 
 def _corrections(searcher, parsed: ParsedQuery, plan, parts) -> list[str]:
