@@ -274,6 +274,7 @@ def test_each_page_of_a_split_word_ranks_the_whole_word_as_the_full_ranking_does
         assert [h.id for h in search(app, "老人吃饭难", per_page=size).hits] == full[:size]
         assert [h.id for h in search(app, "老人吃饭难", per_page=size, page=2).hits] == full[size:2 * size]
 
+
 def test_few_results_are_followed_by_related_cases_found_through_their_words(app):
     """Pseudo-relevance feedback: the words of the best results (屋顶, 认领, 蔬菜) find cases
     that lack the query's word; they fill the last page after the strict results, never mix

@@ -36,6 +36,23 @@ def partial_section(page: str) -> str:
 
 # Partial matches ---------------------------------------------------------------------------------
 
+def test_few_results_are_followed_by_related_cases_on_the_page_and_in_the_api(app, client, org_id):
+    """The words of the best results (屋顶, 认领, 蔬菜) find a case that never says 菜园: listed
+    after the results under its own heading, not counted, and named as such by the API."""
+    garden = make_case(app, org_id, "屋顶菜园", "居民认领屋顶菜园，种植蔬菜，收获分给独居老人。")
+    make_case(app, org_id, "楼顶菜园", "屋顶菜园由居民认领，蔬菜分给独居老人。")
+    boxes = make_case(app, org_id, "屋顶种菜", "居民认领屋顶花箱种植蔬菜，分给独居老人。")
+    make_case(app, org_id, "防汛演练", "汛期前组织演练。")
+
+    data = api(client, "菜园")
+    assert data["total"] == 2 and garden in {h["id"] for h in data["hits"]}
+    assert [h["id"] for h in data["related"]] == [boxes] and data["partial"] == []
+    page = page_of(client.get("/search", query_string={"q": "菜园"}))
+    section = re.search(r'<section class="related-results".*?</section>', page, re.S)
+    assert section and "内容与上面的结果相近" in section.group(0) and "屋顶种菜" in text_of(section.group(0))
+    assert "屋顶种菜" not in result_titles(page)
+    assert api(client, "防汛")["related"] == []  # nothing like the one result
+
 def test_enough_strict_results_are_shown_alone(app, client, org_id, monkeypatch):
     # The threshold is a page's worth (50) of strict results; 5 here keeps the test small.
     monkeypatch.setattr("portal.search.results.PARTIAL_BELOW", 5)

@@ -89,6 +89,8 @@ class SearchResult(Schema):
     partial = fields.List(fields.Nested(PartialHit), required=True, metadata={
         "description": "同时包含全部词语的案例很少时，包含大部分词语的案例（不计入 total）"})
     suggestions = fields.List(fields.String(), required=True, metadata={"description": "什么都没找到时，可以改试的查询"})
+    related = fields.List(fields.Nested(Hit), required=True, metadata={
+        "description": "结果很少时，与最相关结果内容相近、但不包含全部查询词的案例（不计入 total）"})
 
 
 @bp.route("/search")
@@ -119,6 +121,8 @@ def search(args):
         partial=[{**_hit(hit), "missing": hit.missing} for hit in result.partial],
         # When nothing matched at all: queries to try instead (close words from the index).
         suggestions=result.suggestions,
+        # After few results: cases like the best of them that lack some query word (not in total).
+        related=[_hit(hit) for hit in result.related],
     )
 
 
