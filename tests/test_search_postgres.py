@@ -256,3 +256,35 @@ def test_a_rebuild_rewrites_what_changed_keeps_what_did_not_and_what_was_written
         assert get_backend().rebuild(iter([same, doc(2, "楼道路灯", "更换楼道声控灯。")]), workers=1) == 2
     assert set(_index_state(app)) == {1, 2}
     assert found(app, "声控灯") == {2} and found(app, "菜园") == {1}
+
+
+def test_ranking_from_the_counts_matched_ids_equals_ranking_from_the_query_again(app, monkeypatch):
+    """The count hands its matched cases to the ranking (up to MATCHED_IDS); above that the
+    ranking evaluates the query itself. Both give the same page, partial matches and facets,
+    for plain words, alternatives, phrases, split words, short words, exclusions and filters."""
+    put(app,
+        doc(1, "社区食堂", "社区食堂为老人送餐，志愿者帮厨。", themes=("养老服务",)),
+        doc(2, "老年助餐点", "助餐点解决老人吃饭难，义工送餐。", province="四川省"),
+        doc(3, "社工站", "乡镇社工站组织志愿服务，居民议事。", themes=("社工站",)),
+        doc(4, "垃圾分类", "居民参与垃圾分类，志愿者值守。"),
+        doc(5, "社区议事会", "社区居民协商加装电梯，志愿者记录。", year=2023),
+        doc(6, "邻里守望", "居民结对照看独居老人。", province="四川省"))
+    queries = [("社区", {}), ("居民 志愿者", {}), ("志愿者", {}), ('"社区食堂"', {}), ("老人吃饭难", {}),
+               ("站", {}), ("居民 -垃圾", {}), ("居民", {"province": "四川省"}), ("社区 苗绣 志愿者", {})]
+
+    def answers():
+        out = []
+        for q, filters in queries:
+            with app.app_context():
+                get_backend().reset_for_tests()
+                r = service.search(q, filters=filters, per_page=2)
+            out.append((q, r.total, [h.id for h in r.hits], [(h.id, h.missing) for h in r.partial], r.facets))
+        return out
+
+    by_ids = answers()
+    monkeypatch.setattr(postgres, "MATCHED_IDS", 0)
+    monkeypatch.setattr(postgres, "MATCHED_IDS_CHEAP", 0)
+    assert answers() == by_ids
+    # Every kind of query found something to compare (partial matches included).
+    assert [total for _q, total, *_rest in by_ids] == [6, 2, 4, 1, 1, 1, 3, 1, 0]
+    assert all(by_ids[i][3] for i in (1, 4, 8))
