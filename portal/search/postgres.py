@@ -642,26 +642,22 @@ class _Search:
             "WITH q(g, v, w, term, idf) AS (SELECT * FROM unnest(CAST(:qg AS int[]), CAST(:qv AS int[]), "
             "  CAST(:qw AS float8[]), CAST(:qt AS text[]), CAST(:qi AS float8[]))), "
             f"m AS MATERIALIZED ({matched}), ")
+        # One aggregation per case: each variant's words summed (a FILTER per variant), the best
+        # variant of each query word (GREATEST), the query words added up; or just the sum when no
+        # query word has alternatives nor several words. Not three nested aggregations over every
+        # (case, word) row: at 50k cases the ranking statement of 居民 志愿者 took 298 ms, now 179.
         groups = self.plan.groups or ()
-        if all(len(v.terms) == 1 for group in groups for v in group):
-            # Every variant one word (社区; 居民 志愿者 with 义工 …): a variant's score is its one
-            # row, so one aggregation per case, not three: the best variant of each query word
-            # (a filtered max) summed, or just the sum when no word has alternatives. At 50k
-            # cases: 社区 130 -> 50 ms.
-            row = "q.w * q.idf * sp.tf * :k1p1 / (sp.tf + :c1 + :c2 * m.length)"
-            score = (f"sum({row})" if all(len(group) == 1 for group in groups) else
-                     " + ".join(f"coalesce(max({row}) FILTER (WHERE q.g = {g}), 0)" for g in range(len(groups))))
-            head += (f"sc AS (SELECT m.case_id, {score} AS s "
-                     "      FROM q JOIN search_postings sp ON sp.term = q.term JOIN m ON m.case_id = sp.case_id "
-                     "      GROUP BY m.case_id)")
+        row = "q.w * q.idf * sp.tf * :k1p1 / (sp.tf + :c1 + :c2 * m.length)"
+        if all(len(group) == 1 and len(group[0].terms) == 1 for group in groups):
+            score = f"sum({row})"
         else:
-            head += (
-                "p AS (SELECT m.case_id, q.g, q.v, max(q.w) AS w, "
-                "        sum(q.idf * sp.tf * :k1p1 / (sp.tf + :c1 + :c2 * m.length)) AS s "
-                "      FROM q JOIN search_postings sp ON sp.term = q.term JOIN m ON m.case_id = sp.case_id "
-                "      GROUP BY m.case_id, q.g, q.v), "
-                "gm AS (SELECT case_id, g, max(w * s) AS s FROM p GROUP BY case_id, g), "
-                "sc AS (SELECT case_id, sum(s) AS s FROM gm GROUP BY case_id)")
+            score = " + ".join(
+                "GREATEST(" + ", ".join(f"coalesce(sum({row}) FILTER (WHERE q.g = {g} AND q.v = {v}), 0)"
+                                        for v in range(len(group))) + ")"
+                for g, group in enumerate(groups))
+        head += (f"sc AS (SELECT m.case_id, {score} AS s "
+                 "      FROM q JOIN search_postings sp ON sp.term = q.term JOIN m ON m.case_id = sp.case_id "
+                 "      GROUP BY m.case_id)")
         if not phrases:
             return head + (" SELECT m.case_id, coalesce(sc.s, 0) AS score, sc.s IS NULL AS unscored, m.seq "
                            "FROM m LEFT JOIN sc ON sc.case_id = m.case_id")
