@@ -21,10 +21,11 @@ public page keep up with a hello-world (bench/pages). The rate limits therefore 
 hits; they guard the work a hit does not do. A hit on a case page still counts the view.
 
 Each process also keeps the pages it has recently served or stored (``PAGE_CACHE_LOCAL_MB``,
-least recently used dropped first, each for at most ``PAGE_CACHE_SECONDS``). A hit on such a copy
+least recently used dropped first, none past its Redis entry's expiry). A hit on such a copy
 still asks Redis for the generation, only for the number rather than the page: the copy is served
 only when it is of the current generation, so it is exactly as fresh as Redis, and without Redis
-nothing is served from it.
+(or with a Redis that lost its data: the generation then restarts from the current time, never
+from a number used before) nothing is served from it.
 
 Redis being unreachable only logs a warning: pages are rendered as without the cache.
 """
@@ -77,24 +78,28 @@ class PageCache:
         copy = self.local.get(key)
         if copy is not None:
             # Only the generation crosses the network; the page is this process's own copy.
-            generation = int(self.client.get(self.generation_key) or 0)
-            if copy[0]["generation"] == generation:
-                return generation, copy[0], copy[1]
+            raw = self.client.get(self.generation_key)
+            if raw is not None and self.local.observe(int(raw)) and copy[0]["generation"] == int(raw):
+                return int(raw), copy[0], copy[1]
             self.local.drop(key)
         generation, entry = self.client.mget(self.generation_key, key)
+        if generation is None:  # Redis restarted or was emptied: no copy can be trusted
+            self.local.clear()
         generation = int(generation or 0)
+        self.local.observe(generation)
         if entry is None:
             return generation, None, b""
         head, _, body = entry.partition(b"\n")
         meta = json.loads(head)
         if meta["generation"] != generation:
             return generation, None, body
+        meta["headers"] = [tuple(h) for h in meta["headers"]]  # (JSON made them lists; WSGI wants tuples)
         self.local.put(key, meta, body)
         return generation, meta, body
 
     def store(self, response: Response) -> None:
         key, generation = g._page_cache
-        meta = {"generation": generation,
+        meta = {"generation": generation, "expires": time.time() + self.seconds,
                 "headers": [(n, v) for n, v in response.headers.items() if n in KEPT_HEADERS]}
         if request.endpoint == "cases.show":
             meta["case"] = request.view_args["case_id"]  # a hit still counts the view
@@ -103,17 +108,29 @@ class PageCache:
         self.local.put(key, meta, body)
 
     def bump(self) -> None:
-        self.client.incr(self.generation_key)
+        # A counter that restarts from nothing (Redis restarted without its data) starts at the
+        # time in milliseconds, not at 1: a number once used is never used again for other data,
+        # so no copy kept by a worker from before can match it.
+        pipe = self.client.pipeline()
+        pipe.set(self.generation_key, time.time_ns() // 1_000_000, nx=True)
+        pipe.incr(self.generation_key)
+        pipe.execute()
+
+
+#: what a copy costs besides its body (key, metadata, headers), counted against the limit
+COPY_OVERHEAD = 2048
 
 
 class LocalCopies:
-    """This process's copies of cached pages: key -> (metadata, body), at most ``limit`` bytes of
-    bodies, least recently used dropped first, none kept longer than ``seconds`` (as in Redis)."""
+    """This process's copies of cached pages: key -> (metadata, body), at most ``limit`` bytes
+    (bodies and COPY_OVERHEAD each), least recently used dropped first, none kept past the
+    expiry of the Redis entry it was made from (``meta["expires"]``, wall-clock seconds)."""
 
     def __init__(self, limit: int, seconds: int):
         self.limit, self.seconds = limit, seconds
-        self.entries: OrderedDict[str, tuple[dict, bytes, float]] = OrderedDict()
+        self.entries: OrderedDict[str, tuple[dict, bytes]] = OrderedDict()
         self.size = 0
+        self.highest = 0  # the highest generation seen in Redis
         self.lock = threading.Lock()  # gthread workers serve requests in threads
 
     def get(self, key: str) -> tuple[dict, bytes] | None:
@@ -121,19 +138,19 @@ class LocalCopies:
             entry = self.entries.get(key)
             if entry is None:
                 return None
-            if entry[2] <= time.monotonic():
+            if entry[0]["expires"] <= time.time():
                 self._remove(key)
                 return None
             self.entries.move_to_end(key)
-            return entry[0], entry[1]
+            return entry
 
     def put(self, key: str, meta: dict, body: bytes) -> None:
-        if len(body) > self.limit:
-            return
+        if len(body) + COPY_OVERHEAD > self.limit or "expires" not in meta:
+            return  # (an entry written before copies existed has no expiry of its own: not copied)
         with self.lock:
             self._remove(key)
-            self.entries[key] = (meta, body, time.monotonic() + self.seconds)
-            self.size += len(body)
+            self.entries[key] = (meta, body)
+            self.size += len(body) + COPY_OVERHEAD
             while self.size > self.limit:
                 self._remove(next(iter(self.entries)))
 
@@ -141,10 +158,27 @@ class LocalCopies:
         with self.lock:
             self._remove(key)
 
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+
+    def observe(self, generation: int) -> bool:
+        """Note the generation Redis holds; a lower one than seen before (Redis restored from an
+        older copy of its data) drops every copy. False then."""
+        with self.lock:
+            if generation < self.highest:
+                self.entries.clear()
+                self.size = 0
+                self.highest = generation
+                return False
+            self.highest = generation
+            return True
+
     def _remove(self, key: str) -> None:
         entry = self.entries.pop(key, None)
         if entry is not None:
-            self.size -= len(entry[1])
+            self.size -= len(entry[1]) + COPY_OVERHEAD
 
 
 def _cache() -> PageCache | None:

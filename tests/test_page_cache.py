@@ -203,14 +203,38 @@ def test_each_process_serves_its_own_copy_only_while_redis_holds_its_generation(
 def test_local_copies_are_bounded_by_size_and_age(monkeypatch):
     from portal import pagecache
 
+    monkeypatch.setattr(pagecache, "COPY_OVERHEAD", 0)
+    now = pagecache.time.time()
     copies = pagecache.LocalCopies(limit=10, seconds=60)
-    copies.put("a", {"generation": 1}, b"12345")
-    copies.put("b", {"generation": 1}, b"12345")
+    copies.put("a", {"generation": 1, "expires": now + 60}, b"12345")
+    copies.put("b", {"generation": 1, "expires": now + 60}, b"12345")
     assert copies.get("a") is not None  # a is now the most recently used
-    copies.put("c", {"generation": 1}, b"123")
+    copies.put("c", {"generation": 1, "expires": now + 30}, b"123")
     assert copies.get("b") is None and copies.get("a") is not None and copies.get("c") is not None
-    copies.put("huge", {"generation": 1}, b"x" * 11)
+    copies.put("huge", {"generation": 1, "expires": now + 60}, b"x" * 11)
     assert copies.get("huge") is None and copies.size == 8
-    now = pagecache.time.monotonic()
-    monkeypatch.setattr(pagecache.time, "monotonic", lambda: now + 61)
-    assert copies.get("a") is None and copies.size == 3
+    copies.put("old", {"generation": 1}, b"1")  # an entry from before copies had an expiry
+    assert copies.get("old") is None
+    # A copy lives no longer than the Redis entry it came from (copied late, it expires early).
+    monkeypatch.setattr(pagecache.time, "time", lambda: now + 31)
+    assert copies.get("c") is None and copies.get("a") is not None
+    monkeypatch.setattr(pagecache.time, "time", lambda: now + 61)
+    assert copies.get("a") is None and copies.size == 0
+
+
+def test_a_redis_that_lost_or_went_back_in_its_data_invalidates_every_copy(app, client, world):
+    """After a restart without persistence the generation is gone, and a restored snapshot holds
+    an older one: no copy made before is served, even once the counter climbs again."""
+    cache = app.extensions["page_cache"]
+    path = f"/cases/{world['case']}"
+    client.get(path)
+    before = int(cache.client.get(cache.generation_key) or 0)
+    cache.client.delete(*cache.client.keys(cache.page_prefix + "*"))  # this test's keys, the generation too
+    with Statements(app) as statements:
+        assert client.get(path).status_code == 200
+    assert statements, "the copy was dropped and the page rendered again"
+    cache.bump()
+    assert int(cache.client.get(cache.generation_key)) > before  # never a number used before
+    client.get(path)
+    cache.client.set(cache.generation_key, 1)  # an older snapshot
+    assert cache.local.observe(1) is False and not cache.local.entries

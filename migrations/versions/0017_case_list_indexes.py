@@ -1,5 +1,5 @@
-"""case list indexes: the newest, featured and most viewed published cases read from partial
-indexes (home page, /cases and its "most viewed" sort) instead of sorting every published case
+"""case list indexes: the newest and the featured published cases read from partial indexes
+(home page, /cases) instead of sorting every published case
 
 Revision ID: 0017_case_list_indexes
 Revises: 0016_calls
@@ -18,6 +18,7 @@ depends_on = None
 
 PUBLISHED = sa.text("status = 'published'")
 FEATURED = sa.text("status = 'published' AND featured")
+FEATURED_SQLITE = sa.text("status = 'published' AND featured = 1")
 
 
 def upgrade():
@@ -25,13 +26,10 @@ def upgrade():
         batch_op.create_index('ix_cases_published_order', ['published_at', 'id'], unique=False,
                               sqlite_where=PUBLISHED, postgresql_where=PUBLISHED)
         batch_op.create_index('ix_cases_featured_order', ['published_at', 'id'], unique=False,
-                              sqlite_where=FEATURED, postgresql_where=FEATURED)
-        batch_op.create_index('ix_cases_views_order', ['view_count', 'published_at', 'id'], unique=False,
-                              sqlite_where=PUBLISHED, postgresql_where=PUBLISHED)
+                              sqlite_where=FEATURED_SQLITE, postgresql_where=FEATURED)
 
 
 def downgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_index('ix_cases_views_order', sqlite_where=PUBLISHED, postgresql_where=PUBLISHED)
-        batch_op.drop_index('ix_cases_featured_order', sqlite_where=FEATURED, postgresql_where=FEATURED)
+        batch_op.drop_index('ix_cases_featured_order', sqlite_where=FEATURED_SQLITE, postgresql_where=FEATURED)
         batch_op.drop_index('ix_cases_published_order', sqlite_where=PUBLISHED, postgresql_where=PUBLISHED)

@@ -521,12 +521,14 @@ def _index_first(conn: Connection) -> Iterator[None]:
     a tenth of the time (5.5 ms against 0.5 ms for a word in a third of 1,152 stories). For the
     statements of one search only. JIT is off with it: a plan the setting makes look expensive
     would otherwise be compiled first (160 ms for a count that takes 1.5 ms)."""
-    # work_mem too: a broad query's facet counts and ranking over 50,000 cases otherwise sort
-    # and materialise through temporary files (the default 4 MB).
+    # work_mem raised to SEARCH_WORK_MEM (never lowered): a broad query's facet counts and
+    # ranking over 50,000 cases otherwise sort and materialise through temporary files (the
+    # default 4 MB).
     seqscan, jit, work_mem = conn.execute(text(
         "SELECT current_setting('enable_seqscan'), current_setting('jit'), current_setting('work_mem'), "
         "set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true), "
-        "set_config('work_mem', :wm, true)"), {"wm": SEARCH_WORK_MEM}).one()[:3]
+        "set_config('work_mem', CASE WHEN pg_size_bytes(current_setting('work_mem')) < pg_size_bytes(:wm) "
+        "  THEN :wm ELSE current_setting('work_mem') END, true)"), {"wm": SEARCH_WORK_MEM}).one()[:3]
     try:
         yield
     finally:
@@ -729,8 +731,9 @@ class _Search:
         # that way).
         names = list(FACETS)
         which = " ".join(f"WHEN GROUPING(m.{name}) = 0 THEN '{name}'" for name in names[:-1])
-        parts = ["SELECT '' AS f, '' AS v, count(*) AS n, "
-                 "CASE WHEN count(*) <= :idcap THEN array_agg(m.case_id) END AS ids FROM m",
+        # (The ids in a subquery: an aggregate beside count(*) would be built even when unused.)
+        parts = ["SELECT '' AS f, '' AS v, c.n, CASE WHEN c.n <= :idcap THEN (SELECT array_agg(case_id) FROM m) END "
+                 "FROM (SELECT count(*) AS n FROM m) c",
                  f"SELECT CASE {which} ELSE '{names[-1]}' END, "
                  f"coalesce({', '.join(f'CAST(m.{n} AS text)' for n in names)}), count(*), NULL FROM m "
                  f"GROUP BY GROUPING SETS ({', '.join(f'(m.{n})' for n in names)})"]
@@ -895,7 +898,8 @@ class _Search:
             own = self.conn.execute(text(self.scoring(
                 "SELECT d.case_id, d.length, d.seq FROM search_documents d WHERE d.case_id = ANY(:xtop)")),
                 self.params).all()
-            self.params["xleast"] = RELATED_SHARE * min((r.score for r in own), default=0.0)
+            # (A feedback result holding none of the words scores nothing and sets no floor, as on Whoosh.)
+            self.params["xleast"] = RELATED_SHARE * min((r.score for r in own if not r.unscored), default=0.0)
             ranked = self.scoring(f"SELECT d.case_id, d.length, d.seq FROM search_documents d "
                                   f"WHERE {' AND '.join(conditions)}")
         finally:
