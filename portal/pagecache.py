@@ -64,7 +64,7 @@ class PageCache:
         self.page_prefix = f"{prefix}:pages:"
         self.seconds = int(app.config["PAGE_CACHE_SECONDS"])
         self.languages = frozenset(app.config["LANGUAGES"])
-        self.local = LocalCopies(int(float(app.config["PAGE_CACHE_LOCAL_MB"]) * 1024 * 1024), self.seconds)
+        self.local = LocalCopies(int(float(app.config["PAGE_CACHE_LOCAL_MB"]) * 1024 * 1024))
 
     def key(self, environ: dict, lang: str | None) -> str:
         """The entry of a path, query and interface language, from the raw WSGI values (the edge
@@ -126,8 +126,8 @@ class LocalCopies:
     (bodies and COPY_OVERHEAD each), least recently used dropped first, none kept past the
     expiry of the Redis entry it was made from (``meta["expires"]``, wall-clock seconds)."""
 
-    def __init__(self, limit: int, seconds: int):
-        self.limit, self.seconds = limit, seconds
+    def __init__(self, limit: int):
+        self.limit = limit
         self.entries: OrderedDict[str, tuple[dict, bytes]] = OrderedDict()
         self.size = 0
         self.highest = 0  # the highest generation seen in Redis

@@ -205,7 +205,7 @@ def test_local_copies_are_bounded_by_size_and_age(monkeypatch):
 
     monkeypatch.setattr(pagecache, "COPY_OVERHEAD", 0)
     now = pagecache.time.time()
-    copies = pagecache.LocalCopies(limit=10, seconds=60)
+    copies = pagecache.LocalCopies(limit=10)
     copies.put("a", {"generation": 1, "expires": now + 60}, b"12345")
     copies.put("b", {"generation": 1, "expires": now + 60}, b"12345")
     assert copies.get("a") is not None  # a is now the most recently used

@@ -556,6 +556,7 @@ class _Search:
         self.plan: Plan = plan(request.parsed, request.filters)
         self.params: dict = {}
         self.cut: list[str] = []  # short words whose longer words were too many to all be matched
+        self.matched: list[int] | None = None  # the strict results' ids, when the count handed them over
 
     # The query as SQL ------------------------------------------------------------------------
 
@@ -696,9 +697,9 @@ class _Search:
             self.notes.append(_("查询只包含“的”“和”这类常用虚词，无法据此搜索，请换用更具体的词语。"))
             return self.result(0, [], {name: [] for name in FACETS})
         where = self.where()
-        total, facets, matched = self.count(where)
-        if matched is not None:  # the matched cases by id from now on: the query is not evaluated again
-            where = f"d.case_id = ANY(CAST({self.param(matched)} AS int[]))"
+        total, facets, self.matched = self.count(where)
+        if self.matched is not None:  # the matched cases by id from now on: the query is not evaluated again
+            where = f"d.case_id = ANY(CAST({self.param(self.matched)} AS int[]))"
         terms = highlight_terms(parsed)
         offset = (request.page - 1) * request.per_page
         hits: list[Hit] = []
@@ -780,8 +781,7 @@ class _Search:
             return []
         pieces = [(word, label, group) for word, parts in units.items() for label, group in parts]
         # The strict results (fewer than PARTIAL_BELOW) are left out by id.
-        strict = self.conn.execute(text(f"SELECT d.case_id FROM search_documents d WHERE {where}"),
-                                   self.params).scalars().all()
+        strict = self.strict_ids(where)
         self.params["strict"] = list(strict)
         words = [self.single_terms(g) for _w, _l, g in pieces]
         half = max(1, -(-len(units) // 2))
@@ -803,14 +803,23 @@ class _Search:
             self.params).all()
         order = sorted(scored, key=lambda r: (-round(credit[r.case_id], 6), -r.score, r.seq))[:self.request.per_page]
         ids = [r.case_id for r in order]
+        hits = self.hits(ids, terms)
+        for hit in hits:
+            hit.missing = missing[hit.id]
+        return hits
+
+    def hits(self, ids: list[int], terms: list[str]) -> list[Hit]:
+        """The hits of cases by id, in that order."""
         stored = {r["case_id"]: _stored(r) for r in self.conn.execute(
             select(*(getattr(SearchDocument, c) for c in STORED)).where(SearchDocument.case_id.in_(ids))).mappings()}
-        hits = []
-        for case_id in ids:
-            hit = document_hit(stored[case_id], terms)
-            hit.missing = missing[case_id]
-            hits.append(hit)
-        return hits
+        return [document_hit(stored[i], terms) for i in ids]
+
+    def strict_ids(self, where: str) -> list[int]:
+        """The strict results' ids: those the count handed over, or the query evaluated again."""
+        if self.matched is not None:
+            return self.matched
+        return self.conn.execute(text(f"SELECT d.case_id FROM search_documents d WHERE {where}"),
+                                 self.params).scalars().all()
 
     def rarest(self, units, pieces, words, count: int) -> list[int]:
         """The pieces of the ``count`` query words held by the fewest cases (an upper bound: the
@@ -885,8 +894,7 @@ class _Search:
         expansion = feedback_terms(pooled, n, df)
         if not expansion:
             return []
-        strict = self.conn.execute(text(f"SELECT d.case_id FROM search_documents d WHERE {where}"),
-                                   self.params).scalars().all()
+        strict = self.strict_ids(where)
         conditions = self.filters_sql() + [
             "d.case_id IN (SELECT x.case_id FROM search_postings x WHERE x.term = ANY(CAST(:xterms AS text[])))",
             "d.case_id <> ALL(CAST(:xskip AS int[]))"]
@@ -906,9 +914,7 @@ class _Search:
             self.plan = query
         ids = self.conn.execute(text(f"SELECT z.case_id FROM ({ranked}) z WHERE z.score >= :xleast "
                                      "ORDER BY z.score DESC, z.seq LIMIT :xlimit"), self.params).scalars().all()
-        stored = {r["case_id"]: _stored(r) for r in self.conn.execute(
-            select(*(getattr(SearchDocument, c) for c in STORED)).where(SearchDocument.case_id.in_(ids))).mappings()}
-        return [document_hit(stored[i], terms) for i in ids]
+        return self.hits(ids, terms)
 
     def corrections(self) -> list[str]:
         """As the Whoosh backend: each query word no case holds, replaced by the indexed words
