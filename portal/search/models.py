@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, PrimaryKeyConstraint, String, Text
+from sqlalchemy import BigInteger, Index, Integer, PrimaryKeyConstraint, String, Text, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -84,11 +84,12 @@ class SearchPosting(db.Model):
 
 
 class SearchTerm(db.Model):
-    """Every word the PostgreSQL backend has indexed (never removed): the lexicon that the
-    short-word substring rule and spelling suggestions scan. ``id`` orders them, so a process
-    reads only the words added since it last looked."""
+    """Every word the PostgreSQL backend has indexed (never removed): the lexicon in which the
+    short-word substring rule and spelling suggestions look words up, through a GIN index on
+    each word's characters (PostgreSQL only: migration 0018)."""
 
     __tablename__ = "search_terms"
+    __table_args__ = (Index("ix_search_terms_chars", text("string_to_array(term, NULL)"), postgresql_using="gin"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
     term: Mapped[str] = mapped_column(String(200), unique=True)
