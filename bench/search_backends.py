@@ -10,7 +10,7 @@ migrated, filled by the backend's rebuild() (one transaction), dropped afterward
 
 Queries go through portal.search.service.search, as the pages call it. Per round and query the
 two backends run back to back. "cold": the backend's per-process caches emptied first (Whoosh:
-searcher and result cache; PostgreSQL: result cache, word statistics and lexicon; the
+searcher and result cache; PostgreSQL: result cache and word statistics; the
 database's own buffers stay warm, as on a running server). "warm": only the result cache
 emptied. The judged relevance of both is printed by bench/relevance.py (systems site, site-pg).
 """
