@@ -44,6 +44,25 @@ def test_synonym_ranks_below_the_word_as_typed(app, client, org_id):
     assert ranked(client, "居民委员会") == [long_form, short_form]
 
 
+def test_a_case_about_the_topic_in_other_words_outranks_a_passing_mention_of_the_typed_word(app, client, org_id):
+    # 敬老院 is an expansion of 养老院 (related.txt). Each query word is scored as one with its
+    # variants: a case about 敬老院 outranks one that names 养老院 once in passing, although
+    # 养老院 is the rarer word and the word as typed.
+    about = make_case(app, org_id, "乡镇敬老院提升服务",
+                      "敬老院开展护理培训。敬老院改造床位。敬老院引入社工。敬老院接受评估。")
+    passing = make_case(app, org_id, "社区防疫工作总结",
+                        "社区组织核酸检测、物资配送和疫苗接种，也去了一次养老院，检查门岗登记。"
+                        "志愿者在小区门口值守，网格员入户排查，社区卫生服务站做好药品储备。")
+    for n in range(8):  # 敬老院 is the more common word of the two
+        make_case(app, org_id, f"服务规范{n}", "敬老院服务。")
+
+    order = ranked(client, "养老院")
+    assert order.index(about) < order.index(passing)
+    # The word as typed still ranks first where the cases are otherwise alike.
+    typed = make_case(app, org_id, "乡镇养老院提升服务", "养老院开展护理培训。养老院改造床位。养老院引入社工。养老院接受评估。")
+    assert ranked(client, "养老院")[:2] == [typed, about]
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("十五分钟", ["15分钟"]), ("5000个社区", ["五千个社区"]), ("二〇二四年", ["2024年"]), ("120户", ["一百二十户"]),
     ("10万人", ["十万人"]), ("三万五千人", ["35000人"]),

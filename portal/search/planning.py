@@ -118,6 +118,16 @@ def partial_units(plan: Plan) -> dict[str, list[tuple[str, list[Variant]]]]:
     return units if len(units) >= 2 else {}
 
 
+def group_idf(held: list[tuple[float, float]]) -> float:
+    """The idf of a query word scored as one with its variants (both backends): the mean of
+    the (weight, idf) pairs of its indexed variants' words, weighted; 0 when none is indexed.
+    Between the typed word's idf and its expansions': a rare word with a common synonym is not
+    scored as rare (a passing mention of the rare word then outranks stories about the topic),
+    nor as common as the synonym."""
+    total = sum(w for w, _idf in held)
+    return sum(w * idf for w, idf in held) / total if total else 0.0
+
+
 def common_in_order(a: str, b: str) -> int:
     """Length of the longest common subsequence of two short words (spelling suggestions)."""
     row = [0] * (len(b) + 1)

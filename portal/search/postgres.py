@@ -17,8 +17,9 @@ folder has to be kept.
   the longer indexed words containing them, found in the lexicon (``search_terms``) through a
   GIN index on each word's characters: no process holds a copy of it.
 * **Ranking**: BM25 with the Whoosh backend's parameters (title counted twice, as in its ``all``
-  field), computed in SQL from the matched rows' term frequencies; per query word the best of its
-  variants, expansions weighted below the word as typed. Facet counts: ``GROUP BY`` over the
+  field), computed in SQL from the matched rows' term frequencies; each query word scored as one
+  with its variants (their frequencies added up, expansions weighted below the word as typed).
+  Facet counts: ``GROUP BY`` over the
   matched rows, with the total, in one statement.
 """
 from __future__ import annotations
@@ -49,7 +50,17 @@ from portal.search.documents import FACETS, MULTI_VALUED, term_counts
 from portal.search.highlights import highlight_terms
 from portal.search.models import SearchDocument, SearchPosting
 from portal.search.parsing import _CJK
-from portal.search.planning import BM25_B, BM25_K1, Plan, Variant, close_enough, partial_units, plan, variants
+from portal.search.planning import (
+    BM25_B,
+    BM25_K1,
+    Plan,
+    Variant,
+    close_enough,
+    group_idf,
+    partial_units,
+    plan,
+    variants,
+)
 from portal.search.results import (
     FEEDBACK_DOCS,
     RELATED_SHARE,
@@ -614,19 +625,20 @@ class _Search:
 
     def scoring(self, matched: str, top: int | None = None) -> str:
         """SQL of (case_id, score, unscored, seq) for the rows of ``matched`` (a query of
-        case_id, length, seq and, with split query words, tsv), ranked: BM25 per variant,
-        the best variant per query word, summed; a split query word held whole earns
+        case_id, length, seq and, with split query words, tsv), ranked: BM25 of each query
+        word with its variants as one word, summed; a split query word held whole earns
         WHOLE_BONUS. The substring rule's longer words score nothing (they follow).
 
         With ``top``, only the first ``top`` rows must be scored exactly: the whole-word check
         (a phrase, which reads each case's tsvector) is made only for the rows whose score could
         reach them with every bonus (老人吃饭难 at 10k: a few dozen tsvectors, not 5,851)."""
-        rows = [(g, i, v.weight, t) for g, group in enumerate(self.plan.groups or ())
+        groups = self.plan.groups or ()
+        rows = [(g, i, v.weight, t, len(dict.fromkeys(v.terms))) for g, group in enumerate(groups)
                 for i, v in enumerate(group) for t in dict.fromkeys(v.terms)]
-        n, avg, df = self.backend._stats(self.conn, self.generation, {t for *_r, t in rows})
+        n, avg, df = self.backend._stats(self.conn, self.generation, {r[3] for r in rows})
         k1, b = BM25_K1, BM25_B
         self.params.update(qg=[r[0] for r in rows], qv=[r[1] for r in rows], qw=[r[2] for r in rows],
-                           qt=[r[3] for r in rows], qi=[_idf(n, df.get(r[3], 0)) for r in rows],
+                           qt=[r[3] for r in rows], qn=[r[4] for r in rows],
                            k1p1=k1 + 1, c1=k1 * (1 - b), c2=k1 * b / (avg or 1.0))
         phrases = [self.param(" <-> ".join(_quote(t) for t in c)) for c in self.plan.compounds]
 
@@ -634,32 +646,38 @@ class _Search:
             return " + ".join(f"({tsv} @@ CAST({p} AS tsquery))::int" for p in phrases)
 
         head = (
-            "WITH q(g, v, w, term, idf) AS (SELECT * FROM unnest(CAST(:qg AS int[]), CAST(:qv AS int[]), "
-            "  CAST(:qw AS float8[]), CAST(:qt AS text[]), CAST(:qi AS float8[]))), "
+            "WITH q(g, v, w, term, nt) AS (SELECT * FROM unnest(CAST(:qg AS int[]), CAST(:qv AS int[]), "
+            "  CAST(:qw AS float8[]), CAST(:qt AS text[]), CAST(:qn AS int[]))), "
             f"m AS MATERIALIZED ({matched}), ")
-        # One aggregation per case: each variant's words summed (a FILTER per variant), the best
-        # variant of each query word (GREATEST), the query words added up; or just the sum when no
-        # query word has alternatives nor several words. Not three nested aggregations over every
-        # (case, word) row: at 50k cases the ranking statement of 居民 志愿者 took 298 ms, now 179.
-        groups = self.plan.groups or ()
-        row = "q.w * q.idf * sp.tf * :k1p1 / (sp.tf + :c1 + :c2 * m.length)"
-        if all(len(group) == 1 and len(group[0].terms) == 1 for group in groups):
-            score = f"sum({row})"
+        # Each query word scored as one with its variants (as the Whoosh backend, see
+        # WhooshSegment.scores): its variants' frequencies, weighted, added up per case and
+        # saturated once, times the word's idf (planning.group_idf). One aggregation per case: a
+        # FILTER sum per query word. A variant of several words counts as often as its rarest word
+        # occurs, which needs a first aggregation per case and variant.
+        if any(r[4] > 1 for r in rows):
+            head += ("f AS (SELECT sp.case_id, q.g, max(q.w) AS w, min(sp.tf) AS tf "
+                     "      FROM q JOIN search_postings sp ON sp.term = q.term JOIN m ON m.case_id = sp.case_id "
+                     "      GROUP BY sp.case_id, q.g, q.v HAVING count(*) = max(q.nt)), ")
+            source, g_col, tf_col = "f JOIN m ON m.case_id = f.case_id", "f.g", "f.w * f.tf"
         else:
-            score = " + ".join(
-                "GREATEST(" + ", ".join(f"coalesce(sum({row}) FILTER (WHERE q.g = {g} AND q.v = {v}), 0)"
-                                        for v in range(len(group))) + ")"
-                for g, group in enumerate(groups))
+            source, g_col, tf_col = ("q JOIN search_postings sp ON sp.term = q.term JOIN m ON m.case_id = sp.case_id",
+                                     "q.g", "q.w * sp.tf")
+        parts = []
+        for g, group in enumerate(groups):
+            idf = group_idf([(w, _idf(n, df[t])) for gg, _v, w, t, _n in rows
+                             if gg == g and all(df.get(x, 0) for x in group[_v].terms)])
+            if idf:
+                tf = (f"coalesce(sum({tf_col}) FILTER (WHERE {g_col} = {g}), 0)" if len(groups) > 1
+                      else f"sum({tf_col})")
+                parts.append(f"{self.param(idf)} * {tf} * :k1p1 / ({tf} + :c1 + :c2 * m.length)")
+        score = " + ".join(parts) or "0.0"
         if not phrases and not any(v.substring for group in groups for v in group):
             # Every matched case holds a query word's variant, so every one has a score: no
             # second pass over the matched cases to find the unscored ones.
-            return head + (f"sc AS (SELECT m.case_id, m.seq, {score} AS s "
-                           "      FROM q JOIN search_postings sp ON sp.term = q.term JOIN m ON m.case_id = sp.case_id "
-                           "      GROUP BY m.case_id, m.seq) "
+            return head + (f"sc AS (SELECT m.case_id, m.seq, {score} AS s FROM {source} "
+                           "      GROUP BY m.case_id, m.seq, m.length) "
                            "SELECT m.case_id, m.s AS score, false AS unscored, m.seq FROM sc m")
-        head += (f"sc AS (SELECT m.case_id, {score} AS s "
-                 "      FROM q JOIN search_postings sp ON sp.term = q.term JOIN m ON m.case_id = sp.case_id "
-                 "      GROUP BY m.case_id)")
+        head += f"sc AS (SELECT m.case_id, {score} AS s FROM {source} GROUP BY m.case_id, m.length)"
         if not phrases:
             return head + (" SELECT m.case_id, coalesce(sc.s, 0) AS score, sc.s IS NULL AS unscored, m.seq "
                            "FROM m LEFT JOIN sc ON sc.case_id = m.case_id")

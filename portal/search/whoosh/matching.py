@@ -11,7 +11,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
-from portal.search.planning import BM25_B, BM25_K1  # noqa: F401 (used by whoosh.similar)
+from portal.search.planning import BM25_B, BM25_K1, group_idf  # noqa: F401 (BM25_*: used by whoosh.similar)
 from portal.search.planning import Plan as _Plan
 from portal.search.planning import Variant as _Variant
 from portal.search.planning import plan as _plan  # noqa: F401 (used by whoosh.results)
@@ -183,46 +183,51 @@ class _SegmentMatch:
         return out
 
     def scores(self, searcher, groups: list[list[_Variant]], matched: set[int]) -> dict[int, float]:
-        """BM25 (Whoosh's BM25F formula) of the matched documents: per OR-group, the best of its
-        variants (a variant: the sum over its terms, times its weight), summed over the groups.
-        The best, not the sum: 养老机构 as an expansion of 敬老院 must not earn a case that says
-        养老院 credit for 养老 as well as for 养老院."""
+        """BM25 (Whoosh's BM25F formula) of the matched documents, each OR-group scored as one
+        word (as Lucene's SynonymQuery): the group's frequency in a document is its variants'
+        frequencies added up, each times the variant's weight, saturated once; its idf is the
+        mean of its words' idf, weighted like them (planning.group_idf). So a story that says
+        养老机构 five times outranks one that mentions 养老院 once in passing, where scoring each
+        variant apart let the rarer word win; and a variant never adds to another's credit twice
+        (养老机构 as an expansion of 敬老院 earns 养老 nothing more)."""
         b, k1 = BM25_B, BM25_K1
-        terms = {t for group in groups for v in group for t in v.terms}
-        part: dict[str, dict[int, float]] = {}  # term -> {document: its BM25 part}
+        scores: dict[int, float] = {}
+        get = scores.get
         for fname in self.fields:
-            avgfl = searcher.avg_field_length(fname) or 1
+            c1, c2 = k1 * (1 - b), k1 * b / (searcher.avg_field_length(fname) or 1)
             lengths = None
-            for t in terms:
-                if not self.has(fname, t):
+            for group in groups:
+                freq, idf = self.frequency(searcher, fname, group, matched)
+                if not freq:
                     continue
                 if lengths is None:
                     lengths = _field_lengths(self.reader, fname, self.cache)
-                idf = searcher.idf(fname, t)
-                c1, c2 = k1 * (1 - b), k1 * b / avgfl
-                ids, weights = self.postings(fname, t)
-                into = part.setdefault(t, {})
-                get = into.get
-                for doc, w in zip(ids, weights):
-                    if doc in matched:
-                        into[doc] = get(doc, 0.0) + idf * (w * (k1 + 1)) / (w + c1 + c2 * lengths[doc])
-        scores: dict[int, float] = {}
-        for group in groups:
-            if len(group) == 1 and len(group[0].terms) == 1:  # the common case, without the max
-                weight = group[0].weight
-                for doc, value in part.get(group[0].terms[0], {}).items():
-                    scores[doc] = scores.get(doc, 0.0) + weight * value
-                continue
-            best: dict[int, float] = {}
-            for v in group:
-                tables = [part[t] for t in v.terms if t in part]
-                for doc in set().union(*tables):
-                    value = v.weight * sum(table.get(doc, 0.0) for table in tables)
-                    if value > best.get(doc, 0.0):
-                        best[doc] = value
-            for doc, value in best.items():
-                scores[doc] = scores.get(doc, 0.0) + value
+                for doc, tf in freq.items():
+                    scores[doc] = get(doc, 0.0) + idf * (tf * (k1 + 1)) / (tf + c1 + c2 * lengths[doc])
         return scores
+
+    def frequency(self, searcher, fname: str, group: list[_Variant], matched: set[int]) -> tuple[dict[int, float], float]:
+        """(document -> the group's weighted frequency, the group's idf) in one field. A variant
+        of several words counts as often as its rarest word occurs in the document (all must)."""
+        freq: dict[int, float] = {}
+        get = freq.get
+        held: list[tuple[float, float]] = []  # (weight, idf) of each word of the indexed variants
+        for v in group:
+            terms = list(dict.fromkeys(v.terms))
+            if not all(self.has(fname, t) for t in terms):
+                continue
+            held += [(v.weight, searcher.idf(fname, t)) for t in terms]
+            lists = [self.postings(fname, t) for t in terms]
+            if len(lists) == 1:
+                for doc, w in zip(*lists[0]):
+                    if doc in matched:
+                        freq[doc] = get(doc, 0.0) + v.weight * w
+                continue
+            tables = sorted((dict(zip(ids, ws)) for ids, ws in lists), key=len)
+            for doc, w in tables[0].items():
+                if doc in matched and all(doc in t for t in tables[1:]):
+                    freq[doc] = get(doc, 0.0) + v.weight * min(w, *(t[doc] for t in tables[1:]))
+        return freq, group_idf(held)
 
 
 def _postings(reader, field: str, text: str, weights: bool = False) -> tuple[list[int], list[float]]:
