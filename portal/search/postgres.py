@@ -651,33 +651,32 @@ class _Search:
             f"m AS MATERIALIZED ({matched}), ")
         # Each query word scored as one with its variants (as the Whoosh backend, see
         # WhooshSegment.scores): its variants' frequencies, weighted, added up per case and
-        # saturated once, times the word's idf (planning.group_idf). One aggregation per case: a
-        # FILTER sum per query word. A variant of several words counts as often as its rarest word
-        # occurs, which needs a first aggregation per case and variant.
+        # saturated once, times the word's idf (planning.group_idf); a FILTER sum per query word
+        # in one aggregation per case. A variant of several words counts as often as its rarest
+        # word occurs: only its rows are aggregated per case and variant first (with every row in
+        # two aggregations, 居民 志愿者 at 50k cases took 540 ms instead of 340).
+        freq = ("SELECT m.case_id, m.length, m.seq, q.g, q.w * sp.tf AS x "
+                "FROM q JOIN search_postings sp ON sp.term = q.term JOIN m ON m.case_id = sp.case_id")
         if any(r[4] > 1 for r in rows):
-            head += ("f AS (SELECT sp.case_id, q.g, max(q.w) AS w, min(sp.tf) AS tf "
-                     "      FROM q JOIN search_postings sp ON sp.term = q.term JOIN m ON m.case_id = sp.case_id "
-                     "      GROUP BY sp.case_id, q.g, q.v HAVING count(*) = max(q.nt)), ")
-            source, g_col, tf_col = "f JOIN m ON m.case_id = f.case_id", "f.g", "f.w * f.tf"
-        else:
-            source, g_col, tf_col = ("q JOIN search_postings sp ON sp.term = q.term JOIN m ON m.case_id = sp.case_id",
-                                     "q.g", "q.w * sp.tf")
+            freq = (f"{freq} WHERE q.nt = 1 UNION ALL "
+                    "SELECT m.case_id, m.length, m.seq, q.g, max(q.w) * min(sp.tf) "
+                    "FROM q JOIN search_postings sp ON sp.term = q.term JOIN m ON m.case_id = sp.case_id "
+                    "WHERE q.nt > 1 GROUP BY m.case_id, m.length, m.seq, q.g, q.v HAVING count(*) = max(q.nt)")
         parts = []
         for g, group in enumerate(groups):
             idf = group_idf([(w, _idf(n, df[t])) for gg, _v, w, t, _n in rows
                              if gg == g and all(df.get(x, 0) for x in group[_v].terms)])
             if idf:
-                tf = (f"coalesce(sum({tf_col}) FILTER (WHERE {g_col} = {g}), 0)" if len(groups) > 1
-                      else f"sum({tf_col})")
-                parts.append(f"{self.param(idf)} * {tf} * :k1p1 / ({tf} + :c1 + :c2 * m.length)")
+                tf = f"coalesce(sum(f.x) FILTER (WHERE f.g = {g}), 0)" if len(groups) > 1 else "sum(f.x)"
+                parts.append(f"{self.param(idf)} * {tf} * :k1p1 / ({tf} + :c1 + :c2 * f.length)")
         score = " + ".join(parts) or "0.0"
         if not phrases and not any(v.substring for group in groups for v in group):
             # Every matched case holds a query word's variant, so every one has a score: no
             # second pass over the matched cases to find the unscored ones.
-            return head + (f"sc AS (SELECT m.case_id, m.seq, {score} AS s FROM {source} "
-                           "      GROUP BY m.case_id, m.seq, m.length) "
+            return head + (f"sc AS (SELECT f.case_id, f.seq, {score} AS s FROM ({freq}) f "
+                           "      GROUP BY f.case_id, f.seq, f.length) "
                            "SELECT m.case_id, m.s AS score, false AS unscored, m.seq FROM sc m")
-        head += f"sc AS (SELECT m.case_id, {score} AS s FROM {source} GROUP BY m.case_id, m.length)"
+        head += f"sc AS (SELECT f.case_id, {score} AS s FROM ({freq}) f GROUP BY f.case_id, f.length)"
         if not phrases:
             return head + (" SELECT m.case_id, coalesce(sc.s, 0) AS score, sc.s IS NULL AS unscored, m.seq "
                            "FROM m LEFT JOIN sc ON sc.case_id = m.case_id")

@@ -223,9 +223,9 @@ class _SegmentMatch:
                     if doc in matched:
                         freq[doc] = get(doc, 0.0) + v.weight * w
                 continue
-            tables = sorted((dict(zip(ids, ws)) for ids, ws in lists), key=len)
+            tables = sorted(({d: w for d, w in zip(ids, ws) if d in matched} for ids, ws in lists), key=len)
             for doc, w in tables[0].items():
-                if doc in matched and all(doc in t for t in tables[1:]):
+                if all(doc in t for t in tables[1:]):
                     freq[doc] = get(doc, 0.0) + v.weight * min(w, *(t[doc] for t in tables[1:]))
         return freq, group_idf(held)
 
