@@ -151,6 +151,18 @@ def test_a_short_word_inside_too_many_words_is_cut_with_a_note(app, monkeypatch)
     assert any("“站”出现在太多词语中" in note for note in result.notes)
 
 
+def test_a_word_first_indexed_after_it_was_searched_counts_in_the_ranking(app, monkeypatch):
+    # Word counts are kept across index generations while the index barely grows (STATS_DRIFT);
+    # a count of 0 (the word was searched before any case held it) must not be kept with them.
+    monkeypatch.setattr(postgres, "STATS_DRIFT", 10.0)
+    put(app, *(doc(i, f"社区活动{i}", "社区服务。") for i in range(1, 6)))
+    assert found(app, "苗绣 社区") == set()  # 苗绣: counted as held by no case
+    put(app, doc(10, "苗绣传承", "苗绣苗绣苗绣苗绣，社区。"), doc(11, "社区活动", "社区社区社区社区，也提到苗绣。"))
+    with app.app_context():
+        hits = service.search("苗绣 社区", per_page=50).hits
+    assert [h.id for h in hits] == [10, 11]
+
+
 def test_two_web_hosts_with_their_own_instance_folders_share_one_search(app, factory, database, tmp_path):
     """Two gunicorn instances, each with its own instance folder, on one PostgreSQL database:
     a case published on the first is found at once on the second."""

@@ -48,13 +48,17 @@ def test_a_case_about_the_topic_in_other_words_outranks_a_passing_mention_of_the
     # 敬老院 is an expansion of 养老院 (related.txt). Each query word is scored as one with its
     # variants: a case about 敬老院 outranks one that names 养老院 once in passing, although
     # 养老院 is the rarer word and the word as typed.
+    # Written one at a time, so that the Whoosh index holds them in several segments: the score
+    # of a case must not depend on which one holds it.
+    for n in range(8):  # 敬老院 is the more common word of the two
+        make_case(app, org_id, f"服务规范{n}", "敬老院服务。")
     about = make_case(app, org_id, "乡镇敬老院提升服务",
                       "敬老院开展护理培训。敬老院改造床位。敬老院引入社工。敬老院接受评估。")
+    for n in range(4):
+        make_case(app, org_id, f"服务指南{n}", "敬老院服务。")
     passing = make_case(app, org_id, "社区防疫工作总结",
                         "社区组织核酸检测、物资配送和疫苗接种，也去了一次养老院，检查门岗登记。"
                         "志愿者在小区门口值守，网格员入户排查，社区卫生服务站做好药品储备。")
-    for n in range(8):  # 敬老院 is the more common word of the two
-        make_case(app, org_id, f"服务规范{n}", "敬老院服务。")
 
     order = ranked(client, "养老院")
     assert order.index(about) < order.index(passing)

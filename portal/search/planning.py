@@ -118,6 +118,14 @@ def partial_units(plan: Plan) -> dict[str, list[tuple[str, list[Variant]]]]:
     return units if len(units) >= 2 else {}
 
 
+def strongest(group: list[Variant]) -> float:
+    """The largest weight among a query word's variants (1 for a word as typed). Both backends
+    take the variants' weights relative to it inside the saturation and multiply the word's score
+    by it: a word that stands alone with a weight of its own (the feedback words of the related
+    cases) keeps it as a plain factor."""
+    return max((v.weight for v in group), default=1.0) or 1.0
+
+
 def group_idf(held: list[tuple[float, float]]) -> float:
     """The idf of a query word scored as one with its variants (both backends): the mean of
     the (weight, idf) pairs of its indexed variants' words, weighted; 0 when none is indexed.

@@ -59,6 +59,7 @@ from portal.search.planning import (
     group_idf,
     partial_units,
     plan,
+    strongest,
     variants,
 )
 from portal.search.results import (
@@ -438,7 +439,8 @@ class PostgresBackend(SearchBackend):
                 old = next(iter(self.stats.values()), None)
                 keep = old is not None and monotonic() - old[3] < STATS_SECONDS \
                     and abs(n - old[0]) <= STATS_DRIFT * old[0]
-                entry = (n, avg, old[2] if keep else {}, old[3] if keep else monotonic())
+                # (Counts of 0 are not kept: a word first indexed since then would score nothing.)
+                entry = (n, avg, {w: c for w, c in old[2].items() if c} if keep else {}, old[3] if keep else monotonic())
                 self.stats = {generation: entry}  # older generations are of no use any more
         wanted = sorted(set(words) - entry[2].keys())
         if wanted:
@@ -635,9 +637,10 @@ class _Search:
         groups = self.plan.groups or ()
         rows = [(g, i, v.weight, t, len(dict.fromkeys(v.terms))) for g, group in enumerate(groups)
                 for i, v in enumerate(group) for t in dict.fromkeys(v.terms)]
+        strength = [strongest(group) for group in groups]
         n, avg, df = self.backend._stats(self.conn, self.generation, {r[3] for r in rows})
         k1, b = BM25_K1, BM25_B
-        self.params.update(qg=[r[0] for r in rows], qv=[r[1] for r in rows], qw=[r[2] for r in rows],
+        self.params.update(qg=[r[0] for r in rows], qv=[r[1] for r in rows], qw=[r[2] / strength[r[0]] for r in rows],
                            qt=[r[3] for r in rows], qn=[r[4] for r in rows],
                            k1p1=k1 + 1, c1=k1 * (1 - b), c2=k1 * b / (avg or 1.0))
         phrases = [self.param(" <-> ".join(_quote(t) for t in c)) for c in self.plan.compounds]
@@ -668,8 +671,8 @@ class _Search:
                              if gg == g and all(df.get(x, 0) for x in group[_v].terms)])
             if idf:
                 tf = f"coalesce(sum(f.x) FILTER (WHERE f.g = {g}), 0)" if len(groups) > 1 else "sum(f.x)"
-                parts.append(f"{self.param(idf)} * {tf} * :k1p1 / ({tf} + :c1 + :c2 * f.length)")
-        score = " + ".join(parts) or "0.0"
+                parts.append(f"{self.param(strength[g] * idf)} * {tf} * :k1p1 / ({tf} + :c1 + :c2 * f.length)")
+        score = " + ".join(parts) or "CAST(0 AS float8)"
         if not phrases and not any(v.substring for group in groups for v in group):
             # Every matched case holds a query word's variant, so every one has a score: no
             # second pass over the matched cases to find the unscored ones.

@@ -11,7 +11,7 @@ from whoosh.matching.wrappers import FilterMatcher
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
-from portal.search.planning import BM25_B, BM25_K1, group_idf  # noqa: F401 (BM25_*: used by whoosh.similar)
+from portal.search.planning import BM25_B, BM25_K1, group_idf, strongest  # noqa: F401 (BM25_*: whoosh.similar)
 from portal.search.planning import Plan as _Plan
 from portal.search.planning import Variant as _Variant
 from portal.search.planning import plan as _plan  # noqa: F401 (used by whoosh.results)
@@ -207,27 +207,33 @@ class _SegmentMatch:
         return scores
 
     def frequency(self, searcher, fname: str, group: list[_Variant], matched: set[int]) -> tuple[dict[int, float], float]:
-        """(document -> the group's weighted frequency, the group's idf) in one field. A variant
-        of several words counts as often as its rarest word occurs in the document (all must)."""
+        """(document -> the group's weighted frequency, the group's idf times its strongest
+        weight) in one field. A variant of several words counts as often as its rarest word
+        occurs in the document (all must). Which variants make the idf is decided over the whole
+        index, not this segment, so a case scores the same whichever segment holds it."""
         freq: dict[int, float] = {}
         get = freq.get
         held: list[tuple[float, float]] = []  # (weight, idf) of each word of the indexed variants
+        top = strongest(group)
         for v in group:
             terms = list(dict.fromkeys(v.terms))
-            if not all(self.has(fname, t) for t in terms):
+            if not all(searcher.doc_frequency(fname, t) for t in terms):
                 continue
             held += [(v.weight, searcher.idf(fname, t)) for t in terms]
+            if not all(self.has(fname, t) for t in terms):
+                continue  # (in other segments only)
+            weight = v.weight / top
             lists = [self.postings(fname, t) for t in terms]
             if len(lists) == 1:
                 for doc, w in zip(*lists[0]):
                     if doc in matched:
-                        freq[doc] = get(doc, 0.0) + v.weight * w
+                        freq[doc] = get(doc, 0.0) + weight * w
                 continue
             tables = sorted(({d: w for d, w in zip(ids, ws) if d in matched} for ids, ws in lists), key=len)
             for doc, w in tables[0].items():
                 if all(doc in t for t in tables[1:]):
-                    freq[doc] = get(doc, 0.0) + v.weight * min(w, *(t[doc] for t in tables[1:]))
-        return freq, group_idf(held)
+                    freq[doc] = get(doc, 0.0) + weight * min(w, *(t[doc] for t in tables[1:]))
+        return freq, top * group_idf(held)
 
 
 def _postings(reader, field: str, text: str, weights: bool = False) -> tuple[list[int], list[float]]:
