@@ -301,11 +301,13 @@ def main(argv=None) -> int:
             t = time.perf_counter()
             system = SYSTEMS[name](stories, Path(tmp) / name)
             build = time.perf_counter() - t
-            t = time.perf_counter()
-            runs = {q["id"]: system.rank(q["q"]) for q in queries}
-            elapsed = time.perf_counter() - t
-            if hasattr(system, "close"):
-                system.close()
+            try:
+                t = time.perf_counter()
+                runs = {q["id"]: system.rank(q["q"]) for q in queries}
+                elapsed = time.perf_counter() - t
+            finally:  # (site-pg: its throwaway database is dropped even when a query fails)
+                if hasattr(system, "close"):
+                    system.close()
             results[name] = evaluate(runs, queries, qrels)
             results[name]["build_s"], results[name]["query_ms"] = build, elapsed * 1e3 / len(queries)
             runs_all[name] = runs
