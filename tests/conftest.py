@@ -136,10 +136,27 @@ def _migrate(app) -> None:
         upgrade()
 
 
+#: backend -> its migrated database, prepared once per process (see database())
+_DATABASES: dict[str, dict] = {}
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def database(request, tmp_path_factory):
-    """A migrated database per backend, created once per test session."""
-    if request.param == "sqlite":
+    """A migrated database per backend, prepared once per test process.
+
+    pytest sets a parametrised session fixture up again each time the tests switch from one
+    backend to the other, which they do in every module (its SQLite tests, then its PostgreSQL
+    ones): migrating again each time cost 1-2 s per module and backend. So the fixture only
+    hands out what this process prepared, and the databases are dropped when it ends."""
+    found = _DATABASES.get(request.param)
+    if found is None or not _still_migrated(found):
+        # (Again when a test left the schema downgraded: it failed half-way.)
+        found = _DATABASES[request.param] = _prepare_database(request.param, tmp_path_factory, found)
+    return found
+
+
+def _prepare_database(backend: str, tmp_path_factory, before: dict | None) -> dict:
+    if backend == "sqlite":
         folder = tmp_path_factory.mktemp("sqlite-template")
         template = folder / "template.db"
         app = create_app({"TESTING": True, "INSTANCE_DIR": str(folder),
@@ -147,23 +164,54 @@ def database(request, tmp_path_factory):
         _migrate(app)
         with app.app_context():
             _db.engine.dispose()
-        yield {"backend": "sqlite", "template": template}
-    else:
-        url = _worker_pg_url(PG_URL)
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
+        return {"backend": "sqlite", "template": template}
+    url = before["url"] if before else _worker_pg_url(PG_URL)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    app = create_app({"TESTING": True, "INSTANCE_DIR": str(tmp_path_factory.mktemp("pg")),
+                      "SQLALCHEMY_DATABASE_URI": url})
+    _migrate(app)
+    with app.app_context():
+        # Reference data the migrations insert (e.g. the theme vocabulary), restored after each test.
+        seeded = _pg_rows()
+        _db.engine.dispose()
+    _PG_HOLDS["what"] = None
+    return {"backend": "postgresql", "url": url, "seeded": seeded}
+
+
+def _still_migrated(database: dict) -> bool:
+    """True when the database is still at the newest migration (tests that downgrade upgrade
+    again before they end; one that failed half-way may not have). SQLite's template is only
+    ever copied, never opened by a test."""
+    if database["backend"] != "postgresql":
+        return True
+    from alembic.script import ScriptDirectory
+
+    if "heads" not in _HEADS:
+        _HEADS["heads"] = set(ScriptDirectory(str(Path(__file__).parents[1] / "migrations")).get_heads())
+    heads = _HEADS["heads"]
+    engine = create_engine(database["url"])
+    try:
+        with engine.connect() as conn:
+            found = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    except Exception:  # noqa: BLE001  (no version table at all: not migrated)
+        found = set()
+    finally:
         engine.dispose()
-        app = create_app({"TESTING": True, "INSTANCE_DIR": str(tmp_path_factory.mktemp("pg")),
-                          "SQLALCHEMY_DATABASE_URI": url})
-        _migrate(app)
-        with app.app_context():
-            # Reference data the migrations insert (e.g. the theme vocabulary), restored after each test.
-            seeded = _pg_rows()
-            _db.engine.dispose()
-        yield {"backend": "postgresql", "url": url, "seeded": seeded}
-        _drop_worker_pg(url)
+    return found == heads
+
+
+_HEADS: dict[str, set] = {}
+
+
+def pytest_sessionfinish(session):
+    """The process's PostgreSQL database (under xdist, its worker's own) goes with the process."""
+    found = _DATABASES.pop("postgresql", None)
+    if found is not None:
+        _drop_worker_pg(found["url"])
 
 
 def _database_url(database, instance: Path) -> str:

@@ -610,8 +610,13 @@ def test_saving_without_changes_keeps_no_version(app, client, auth, world):
 # Browsing the library -------------------------------------------------------------------------------
 
 @pytest.fixture
-def library(app, world):
-    """14 published cases, plus a draft, a submitted and an archived case that match every filter."""
+def library(app, factory, snapshot):
+    """14 published cases, plus a draft, a submitted and an archived case that match every filter:
+    built once (with the world) and restored for each test, as the world is."""
+    return snapshot(lambda: build_library(app, build_world(app, factory)), "library")
+
+
+def build_library(app, world) -> dict[str, int]:
     titles = {}
     titles["elderly"] = service_case(app, world, "川西农村互助养老", themes=["养老服务"], province="四川省",
                                      city="成都市", community_type="农村社区", started_on=date(2019, 5, 1))
