@@ -11,6 +11,7 @@ backend through the real services and then restored by copy for every test that 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import re
@@ -188,11 +189,6 @@ def _still_migrated(database: dict) -> bool:
     ever copied, never opened by a test."""
     if database["backend"] != "postgresql":
         return True
-    from alembic.script import ScriptDirectory
-
-    if "heads" not in _HEADS:
-        _HEADS["heads"] = set(ScriptDirectory(str(Path(__file__).parents[1] / "migrations")).get_heads())
-    heads = _HEADS["heads"]
     engine = create_engine(database["url"])
     try:
         with engine.connect() as conn:
@@ -201,10 +197,14 @@ def _still_migrated(database: dict) -> bool:
         found = set()
     finally:
         engine.dispose()
-    return found == heads
+    return found == _migration_heads()
 
 
-_HEADS: dict[str, set] = {}
+@functools.cache
+def _migration_heads() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory(str(Path(__file__).parents[1] / "migrations")).get_heads())
 
 
 def pytest_sessionfinish(session):
@@ -292,6 +292,12 @@ def search_backend(request) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None and getattr(item, "callspec", None) is not None \
+                and item.callspec.params.get("database") == "postgresql":
+            # Skipped before its fixtures are set up (a demo world costs seconds to build).
+            item.add_marker(pytest.mark.skip(reason=marker.args[0]))
     unsupported = [item for item in items
                    if getattr(item, "callspec", None) is not None
                    and item.callspec.params.get("search_backend") == "postgres"

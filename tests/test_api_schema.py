@@ -23,13 +23,7 @@ def app_config():
     return {"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}
 
 
-@pytest.fixture(autouse=True)
-def _sqlite_only(database):
-    """Before the demo data is built (12 s on PostgreSQL for nothing)."""
-    if database["backend"] != "sqlite":
-        pytest.skip("the API's document and code are the same on every backend: checked on SQLite")
-
-
+@pytest.mark.sqlite_only("the API's document and code are the same on every backend: checked on SQLite")
 def test_every_answer_conforms_to_the_document(app, demo):  # noqa: F811
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]

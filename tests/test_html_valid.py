@@ -41,16 +41,12 @@ EXTRA = ["/search?q=社区议事", "/search?q=乡村+养老&sort=newest", "/sear
          "/cases?theme=1&province=贵州省&org=1", "/sessions?q=议事", "/orgs/?q=社工", "/experts?theme=1", "/no-such-page"]
 
 
+pytestmark = pytest.mark.sqlite_only("the HTML is the same on every backend: checked on SQLite")
+
+
 @pytest.fixture
 def app_config():
     return {"WTF_CSRF_ENABLED": True}
-
-
-@pytest.fixture(autouse=True)
-def _sqlite_only(database):
-    """Before the demo data is built: the HTML does not depend on the database."""
-    if database["backend"] != "sqlite":
-        pytest.skip("the HTML is the same on every backend: checked on SQLite")
 
 
 @pytest.fixture
