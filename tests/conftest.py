@@ -31,6 +31,22 @@ from portal.extensions import db as _db
 
 PG_URL = normalize_database_url(os.environ.get("TEST_DATABASE_URL", ""))
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _worker_redis_url(url: str, worker: str) -> str:
+    """TEST_REDIS_URL with a Redis database of this xdist worker's own: the one given for the
+    first worker (gw0), the numbers below it for the others (/15, /14, /13 ...). The limiter's
+    reset() deletes every rate-limit key of its database, whatever the app's key prefix: one
+    worker's test setting up an app wiped the counts another worker's test was making."""
+    n = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    base, _, number = url.rpartition("/")
+    if not url or not n or not number.isdigit():
+        return url
+    return f"{base}/{(int(number) - n) % 16}"
+
+
+#: TEST_REDIS_URL as this process uses it ("" when unset: the Redis tests skip).
+REDIS_URL = _worker_redis_url(os.environ.get("TEST_REDIS_URL", ""), os.environ.get("PYTEST_XDIST_WORKER", ""))
 PASSWORD = "correct-horse-battery"
 #: the pytest-xdist worker ("gw0", "gw1", ...), or "" when the suite runs in one process
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")

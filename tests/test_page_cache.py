@@ -4,16 +4,14 @@ comment, a unit losing its verification) is seen by the very next request. Signe
 and anyone with a session never get a cached page. Runs when TEST_REDIS_URL is set."""
 from __future__ import annotations
 
-import os
 import secrets
 
 import pytest
 from sqlalchemy import event
 
 from portal.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, REDIS_URL
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")
 
 

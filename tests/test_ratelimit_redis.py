@@ -1,13 +1,11 @@
 """With Redis as the limiter's storage (as in production), limits are shared across app instances
 (standing in for gunicorn workers). Runs when TEST_REDIS_URL is set; CI sets it."""
-import os
 
 import pytest
 
 from portal.extensions import limiter
-from tests.conftest import make_app
+from tests.conftest import REDIS_URL, make_app
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")
 
 
@@ -16,7 +14,7 @@ def test_failed_logins_are_counted_across_workers(database, tmp_path):
               "LOGIN_ACCOUNT_RATE_LIMIT": "100 per minute"}
     worker_a = make_app(database, tmp_path / "a", **config).test_client()
     worker_b = make_app(database, tmp_path / "b", **config).test_client()
-    # TEST_REDIS_URL's database is the suite's own: start from no counts (the other backend's
+    # REDIS_URL's database is this test process's own (conftest): start from no counts (the other backend's
     # run of this test may have counted the same address less than a minute ago). A per-test
     # RATELIMIT_KEY_PREFIX cannot do this: the limiter keeps the prefix of the first app.
     limiter.reset()

@@ -3,14 +3,12 @@ to the database in batches; crawlers, repeat views by the same visitor and the u
 are not counted; the page view itself never writes to the database."""
 from __future__ import annotations
 
-import os
-
 import pytest
 from sqlalchemy import event
 
 from portal.cases import viewcount
 from portal.extensions import db
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, REDIS_URL
 
 # One app per backend for the module (tests/conftest.py resets its configuration, rate limits,
 # caches and counted visitors between tests).
@@ -169,7 +167,6 @@ def test_drafts_are_not_counted(app, client, world):
 # With Redis (as in production, PORTAL_RATELIMIT_STORAGE=redis://...): every worker counts into
 # one hash and remembers repeat visitors in one place. Runs when TEST_REDIS_URL is set.
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL not set")
