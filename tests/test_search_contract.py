@@ -192,6 +192,26 @@ def test_relevance_puts_title_matches_first_and_newest_sorts_by_date(app):
     assert [h.id for h in search(app).hits] == [2, 3, 1]  # no query: the newest first
 
 
+def test_a_case_about_the_word_outranks_one_that_says_it_more_often_in_passing(app, monkeypatch):
+    """BM25 alone puts the report that says 书屋 four times at its end first; the case named for
+    it, which says it first thing, ranks first (results.rerank: title, opening, density)."""
+    filler = "居民议事会讨论了停车、绿化和照明等事项。" * 20
+    put(app,
+        doc(1, "邻里节活动回顾", filler + "会后大家参观了书屋、书屋旁的书屋角和书屋长廊。"),
+        doc(2, "书屋开放", "书屋每天向居民开放。" + filler * 3),
+        doc(3, "楼道整治", "楼道照明更新。"))
+    with app.app_context():
+        if get_backend().name == "memory":  # the contract's fake ranks by plain tf-idf
+            return
+    assert [h.id for h in search(app, "书屋").hits] == [2, 1]
+    assert [h.id for h in search(app, "书屋", per_page=1).hits] == [2], "a short page is the head of the long one"
+    assert [h.id for h in search(app, "书屋", per_page=1, page=2).hits] == [1]
+    monkeypatch.setattr("portal.search.results.RERANK_DEPTH", 0)
+    with app.app_context():
+        get_backend().forget_results()
+    assert [h.id for h in search(app, "书屋").hits] == [1, 2], "by score alone the other way round"
+
+
 # Facets and pages -------------------------------------------------------------------------------
 
 @pytest.fixture

@@ -182,7 +182,8 @@ class SearchBackend(ABC):
           group is, nothing matches and a note says why.
         * ``total``: how many match. ``hits``: the requested page of them, most relevant first
           (``sort="relevance"``; the title counts more than the body; documents that match only
-          through the substring rule come last) or newest first (``"newest"``, and always for an
+          through the substring rule come last; the first results.RERANK_DEPTH by score are then
+          reordered by results.rerank, the same on every page) or newest first (``"newest"``, and always for an
           empty query), built by results.document_hit with highlighting ``terms``
           (highlights.highlight_terms(parsed)).
         * ``facets``: for every name in documents.FACETS, results.ordered_facets of the value
@@ -191,7 +192,8 @@ class SearchBackend(ABC):
         * ``partial``: only when results.wants_partial(...): up to ``per_page`` documents, within
           the filters and not among the strict results, holding some of the query's words:
           those with at least half of them, or when none has that many, those with the most;
-          most words first, then most relevant; each Hit's ``missing`` names the words it lacks
+          most words first, then most relevant (reordered within as many words by
+          results.rerank); each Hit's ``missing`` names the words it lacks
           (as typed; a word the segmenter splits, 垃圾分类 -> 垃圾 分类, may count by the share
           of its parts held, and a query of one such word by its parts).
         * ``related``: only when results.related_wanted(...) leaves room: up to that many

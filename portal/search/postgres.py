@@ -65,6 +65,7 @@ from portal.search.planning import (
 from portal.search.results import (
     FEEDBACK_DOCS,
     RELATED_SHARE,
+    RERANK_DEPTH,
     Hit,
     SearchResult,
     document_hit,
@@ -72,6 +73,7 @@ from portal.search.results import (
     feedback_terms,
     ordered_facets,
     related_wanted,
+    rerank,
     wants_partial,
 )
 
@@ -777,12 +779,18 @@ class _Search:
                 "ORDER BY d.published DESC, d.seq LIMIT :limit OFFSET :offset"), self.params).mappings().all()
             return [_stored(r) for r in rows]
         top = offset + limit
+        if offset < RERANK_DEPTH:  # the first RERANK_DEPTH are read and reordered (results.rerank)
+            top = max(top, RERANK_DEPTH)
+            self.params.update(limit=top, offset=0)
         ranked = self.scoring(f"SELECT {self.matched_columns(top)} FROM search_documents d WHERE {where}", top)
         rows = self.conn.execute(text(
             f"WITH r AS ({ranked} ORDER BY unscored, score DESC, m.seq LIMIT :limit OFFSET :offset) "
             f"SELECT {columns} FROM r JOIN search_documents d ON d.case_id = r.case_id "
             "ORDER BY r.unscored, r.score DESC, r.seq"), self.params).mappings().all()
-        return [_stored(r) for r in rows]
+        docs = [_stored(r) for r in rows]
+        if offset < RERANK_DEPTH:
+            docs = [docs[i] for i in rerank(docs, self.plan.groups)][offset:offset + limit]
+        return docs
 
     def partial(self, where: str, terms: list[str]) -> list[Hit]:
         """As the Whoosh backend's partial matches (see SearchBackend.search): cases within the
@@ -814,17 +822,18 @@ class _Search:
             f"SELECT {self.matched_columns()} FROM search_documents d WHERE d.case_id = ANY(:chosen)")),
             self.params).all()
         order = sorted(scored, key=lambda r: (-round(credit[r.case_id], 6), -r.score, r.seq))[:self.request.per_page]
-        ids = [r.case_id for r in order]
-        hits = self.hits(ids, terms)
+        hits = self.hits([r.case_id for r in order], terms, self.plan.groups,
+                         [-round(credit[r.case_id], 6) for r in order])  # (most words first still)
         for hit in hits:
             hit.missing = missing[hit.id]
         return hits
 
-    def hits(self, ids: list[int], terms: list[str]) -> list[Hit]:
-        """The hits of cases by id, in that order."""
+    def hits(self, ids: list[int], terms: list[str], groups=None, tiers=None) -> list[Hit]:
+        """The hits of cases by id, in that order (with ``groups``: reranked, see results.rerank)."""
         stored = {r["case_id"]: _stored(r) for r in self.conn.execute(
             select(*(getattr(SearchDocument, c) for c in STORED)).where(SearchDocument.case_id.in_(ids))).mappings()}
-        return [document_hit(stored[i], terms) for i in ids]
+        docs = [stored[i] for i in ids]
+        return [document_hit(docs[i], terms) for i in rerank(docs, groups, tiers)]
 
     def strict_ids(self, where: str) -> list[int]:
         """The strict results' ids: those the count handed over, or the query evaluated again."""

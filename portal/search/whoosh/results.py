@@ -16,6 +16,7 @@ from portal.search.planning import Variant, close_enough, partial_units
 from portal.search.results import (
     FEEDBACK_DOCS,
     RELATED_SHARE,
+    RERANK_DEPTH,
     Hit,
     SearchResult,
     document_hit,
@@ -23,6 +24,7 @@ from portal.search.results import (
     feedback_terms,
     ordered_facets,
     related_wanted,
+    rerank,
     wants_partial,
 )
 from portal.search.whoosh.matching import _lexicon, _plan, _published, _SegmentMatch, _variants, _word_fields
@@ -72,6 +74,8 @@ def _run(searcher, parsed, filters, sort, page, per_page, notes) -> SearchResult
     terms = highlight_terms(parsed)
     offset = (page - 1) * per_page
     hits: list[Hit] = []
+    stored: dict[int, dict] = {}  # docnum -> stored fields, read for the reranking
+    feedback: list[int] = []  # the best strict results by score (for the related cases)
     if offset < total:
         wanted = offset + per_page
         if sort == "newest" or plan.groups is None:
@@ -81,6 +85,7 @@ def _run(searcher, parsed, filters, sort, page, per_page, notes) -> SearchResult
                 published = _published(seg.reader, seg.cache)
                 keyed.extend((-published[d], base + d) for d in matched)
             ranked = [docnum for _key, docnum in heapq.nsmallest(wanted, keyed)]
+            feedback = ranked[:FEEDBACK_DOCS]
         else:
             scored, per_segment = [], []
             for seg, base, matched in parts:
@@ -88,19 +93,25 @@ def _run(searcher, parsed, filters, sort, page, per_page, notes) -> SearchResult
                 whole = seg.whole(plan.compounds, matched) if plan.compounds else {}
                 scored.extend((-score * (1 + WHOLE_BONUS * whole.get(d, 0)), base + d) for d, score in scores.items())
                 per_segment.append((base, matched, scores))
-            ranked = [key[-1] for key in heapq.nsmallest(wanted, scored)]
-            if len(ranked) < wanted:  # then the cases found only through the substring fallback
+            depth = max(wanted, RERANK_DEPTH)
+            ranked = [key[-1] for key in heapq.nsmallest(depth, scored)]
+            if len(ranked) < depth:  # then the cases found only through the substring fallback
                 unscored = (base + d for base, matched, scores in per_segment for d in matched if d not in scores)
-                ranked += heapq.nsmallest(wanted - len(ranked), unscored)
+                ranked += heapq.nsmallest(depth - len(ranked), unscored)
+            feedback = ranked[:FEEDBACK_DOCS]  # (by score, as on every backend)
+            if offset < RERANK_DEPTH:
+                stored = {d: searcher.stored_fields(d) for d in ranked[:RERANK_DEPTH]}
+                order = rerank([stored[d] for d in ranked[:RERANK_DEPTH]], plan.groups)
+                ranked = [ranked[i] for i in order] + ranked[RERANK_DEPTH:]
         for docnum in ranked[offset:wanted]:
-            hits.append(document_hit(searcher.stored_fields(docnum), terms))
+            hits.append(document_hit(stored.get(docnum) or searcher.stored_fields(docnum), terms))
     partial: list[Hit] = []
     if wants_partial(parsed, total, page, per_page):
         partial = _partial(searcher, parsed, plan, parts, per_page, terms)
     related: list[Hit] = []
     room = related_wanted(parsed, sort, total, page, per_page, len(hits) + len(partial))
     if room and TEXT_FIELD in searcher.schema:  # (an index from before TEXT_FIELD: none)
-        related = _related(searcher, plan, parts, ranked[:FEEDBACK_DOCS], {h.id for h in partial}, room, terms)
+        related = _related(searcher, plan, parts, feedback, {h.id for h in partial}, room, terms)
     suggestions: list[str] = []
     if not total and not partial and page == 1 and parsed.groups:
         suggestions = _corrections(searcher, parsed, plan, parts)
@@ -187,7 +198,8 @@ def _partial(searcher, parsed: ParsedQuery, plan, parts: list[tuple[_SegmentMatc
              terms: list[str]) -> list[Hit]:
     """Cases holding some but not all of a plain query's words (a synonym counts as the word),
     within the filters: those with at least half the words (or, when none has that many, those
-    with the most), most words first, then by score; each names the words it lacks.
+    with the most), most words first, then by score (reranked: results.rerank); each names the
+    words it lacks.
 
     A word the segmenter split (垃圾分类 -> 垃圾 分类) counts by the share of its parts a case
     holds; a query of one such word (老人吃饭难) counts its parts as words, except single
@@ -220,10 +232,12 @@ def _partial(searcher, parsed: ParsedQuery, plan, parts: list[tuple[_SegmentMatc
                 lacking = [part for (part, _v), docs_ in zip(units[word], sets) if doc not in docs_]
                 missing += [word] if len(lacking) == len(sets) else lacking
             ranked.append((-round(credit[doc], 6), -scores.get(doc, 0.0), base + doc, missing))
+    best = heapq.nsmallest(limit, ranked, key=lambda r: r[:3])
+    stored = [searcher.stored_fields(docnum) for _n, _score, docnum, _missing in best]
     hits = []
-    for _n, _score, docnum, missing in heapq.nsmallest(limit, ranked, key=lambda r: r[:3]):
-        hit = document_hit(searcher.stored_fields(docnum), terms)
-        hit.missing = missing
+    for i in rerank(stored, plan.groups, [n for n, *_rest in best]):  # (most words first still)
+        hit = document_hit(stored[i], terms)
+        hit.missing = best[i][-1]
         hits.append(hit)
     return hits
 
