@@ -13,10 +13,12 @@ Both are kept for later runs; drop the database and remove the folder when done.
 ``portal.search.service`` once cold and once warm per query, in a fresh process per tree and
 round, alternating trees (A, B, A, B, ...) so that both see the same machine load. Cold: the
 backend's per-process caches emptied (``reset_for_tests()``); warm: the query run once before and
-only the result cache emptied. Each process first runs one unrelated query (start-up out of the
-figures). A tree is a checkout (``git worktree add /tmp/before REF``); each process imports that
-tree's ``portal``. The database must carry both trees' migrations (run the newer tree's
-``flask db upgrade`` against it, or build with the newer tree).
+only the result cache emptied. Each process first warms up as a served worker does before its
+first request (``portal.search.warm_up``, which runs one unrelated query, then ``gc.freeze()``:
+gunicorn.conf.py's post_worker_init; start-up out of the figures). A tree is a checkout
+(``git worktree add /tmp/before REF``); each process imports that tree's ``portal``. The
+database must carry both trees' migrations (run the newer tree's ``flask db upgrade`` against it,
+or build with the newer tree).
 
 Prints per query the median cold / warm ms and the number of results, the mix's p95 (nearest
 rank over every run), and any query whose results differ between the first and last tree.
@@ -52,9 +54,12 @@ if backend == "postgres":
 else:
     config.update(SQLALCHEMY_DATABASE_URI="sqlite://", INSTANCE_DIR=index + "-instance", SEARCH_INDEX_DIR=index)
 app = create_app(config)
-with app.test_request_context("/search"):
-    service.search("防汛")
-    db.session.remove()
+# Set up as a served worker is before its first request (gunicorn.conf.py's post_worker_init).
+import gc
+from portal.search import warm_up
+warm_up(app)
+gc.collect()
+gc.freeze()
 out = {}
 for label, kind, q, filters, sort in QUERIES:
     if kind not in MIX_KINDS:

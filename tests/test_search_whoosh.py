@@ -7,6 +7,7 @@ The one test module, with the benchmark, allowed to import portal.search.whoosh
 """
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -202,8 +203,6 @@ def test_warm_up_loads_what_the_first_search_needs_and_releases_the_files(app, o
 
 
 def test_a_forked_worker_opens_its_own_index_files_and_keeps_the_caches(app, org_id):
-    import json
-
     from portal.search import service, warm_up
 
     case_id = make_case(app, org_id, "社区厨房", "社区厨房共享午餐。")
@@ -233,3 +232,117 @@ def test_a_forked_worker_opens_its_own_index_files_and_keeps_the_caches(app, org
     assert searchers.searcher is parent_searcher  # the parent's files are its own still
     with app.app_context(), app.test_request_context("/search"):
         assert [h.id for h in service.search("社区厨房").hits] == [case_id]
+
+
+# What a segment's searches read, saved beside it (index.write_beside) -------------------------------
+
+def saved_files(app) -> dict[str, set[str]]:
+    """{segment id: the names saved beside it} in the current index folder."""
+    out: dict[str, set[str]] = {}
+    with app.app_context():
+        for path in search_index.current_dir().iterdir():
+            segment, _, name = path.name.partition(".")
+            if name in {"facets", "lexicon_all"}:
+                out.setdefault(segment, set()).add(name)
+    return out
+
+
+def live_segments(app) -> set[str]:
+    with app.app_context():
+        ix = search_index.open_index(search_index.current_dir())
+        return {segment.segment_id() for segment in ix._segments()}
+
+
+def test_a_segments_word_list_and_facets_are_saved_and_read_back_by_the_next_process(app, client, org_id,
+                                                                                      monkeypatch):
+    from portal.search.whoosh import matching, searchers
+
+    wuse = make_case(app, org_id, "五社联动议事会", "推动五社联动机制落地。")
+    make_case(app, org_id, "车站宣传", "在车站附近开展宣传。")
+    assert found(client, "五社") == {wuse}  # (五社: only inside 五社联动, through the word list)
+    assert set(saved_files(app)) == live_segments(app)
+    assert all(names == {"facets", "lexicon_all"} for names in saved_files(app).values())
+
+    facets = client.get("/api/v1/search", query_string={"q": "五社"}).get_json()["facets"]
+    assert any(facets.values())
+
+    # A process that starts afresh reads both back instead of working them out.
+    worked_out = []
+    monkeypatch.setattr(matching, "_raw_terms", lambda *a: worked_out.append("words") or [])
+    monkeypatch.setattr(searchers, "_postings", lambda *a, **k: worked_out.append("facets") or ([], []))
+    with app.app_context():
+        get_backend().reset_for_tests()
+    data = client.get("/api/v1/search", query_string={"q": "五社"}).get_json()
+    assert [h["id"] for h in data["hits"]] == [wuse] and worked_out == []
+    assert data["facets"] == facets
+
+
+def test_a_damaged_saved_file_is_ignored_and_written_again(app, client, org_id):
+    wuse = make_case(app, org_id, "五社联动议事会", "推动五社联动机制落地。")
+    assert found(client, "五社") == {wuse}
+    with app.app_context():
+        folder = search_index.current_dir()
+    damaged = set()
+    for path in folder.iterdir():
+        if path.name.endswith(".lexicon_all"):
+            path.write_bytes(b"3\n\xe4\xba")  # cut off mid-word, and fewer words than it says
+        elif path.name.endswith(".facets"):
+            path.write_bytes(b'{"theme": {')
+        else:
+            continue
+        damaged.add(path.name.partition(".")[2])
+    assert damaged == {"lexicon_all", "facets"}
+    with app.app_context():
+        get_backend().reset_for_tests()
+    assert found(client, "五社") == {wuse}
+    data = client.get("/api/v1/search", query_string={"q": "五社"}).get_json()
+    assert data["total"] == 1
+    for path in folder.iterdir():
+        if path.name.endswith(".facets"):
+            assert json.loads(path.read_bytes())["theme"] is not None
+            damaged.discard("facets")
+        elif path.name.endswith(".lexicon_all"):
+            count, _, words = path.read_text(encoding="utf-8").partition("\n")
+            assert int(count) == len(words.split("\n")) > 3 and "五社联动" in words.split("\n")
+            damaged.discard("lexicon_all")
+    assert not damaged, "written again"
+
+
+def test_saved_files_go_with_their_segment_when_segments_are_merged(app, client, org_id):
+    for n in range(3):  # one segment per publication
+        make_case(app, org_id, f"五社联动第{n}期", "推动五社联动机制落地。")
+        assert len(found(client, "五社")) == n + 1
+    before = set(saved_files(app))
+    assert len(before) >= 2
+    with app.app_context():
+        ix = search_index.open_index(search_index.current_dir())
+        writer = search_index.writer(ix)
+        writer.commit(optimize=True)  # (Whoosh merges every segment into one)
+        get_backend().reset_for_tests()
+    assert len(found(client, "五社")) == 3
+    after = saved_files(app)
+    assert set(after) == live_segments(app) and not set(after) & before
+
+
+def test_the_served_process_freezes_what_it_loaded_after_warming_up(app, org_id, monkeypatch):
+    """gunicorn.conf.py: the master (with --preload, before forking) and each worker (before its
+    first request) warm up, then move what is loaded out of the garbage collector's way."""
+    import gc
+    import runpy
+    from types import SimpleNamespace
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+    steps = []
+    monkeypatch.setattr("portal.search.warm_up", lambda app, **kw: steps.append(("warm", kw)) or {})
+    monkeypatch.setattr(gc, "collect", lambda *a: steps.append(("collect", {})) or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: steps.append(("freeze", {})))
+    server = SimpleNamespace(cfg=SimpleNamespace(preload_app=True), app=SimpleNamespace(wsgi=lambda: app),
+                             log=SimpleNamespace(info=lambda *a: None))
+    conf["when_ready"](server)
+    assert steps == [("warm", {"release": True}), ("collect", {}), ("freeze", {})]
+    steps.clear()
+    conf["post_worker_init"](SimpleNamespace(wsgi=app))
+    assert steps == [("warm", {}), ("collect", {}), ("freeze", {})]
+    steps.clear()
+    conf["post_worker_init"](SimpleNamespace(wsgi=object()))  # another app (a benchmark's hello-world)
+    assert steps == []

@@ -11,6 +11,7 @@ each holding the Whoosh writer lock of the current directory (see WhooshBackend)
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -96,6 +97,49 @@ def writer(ix, timeout: float = 10.0):
     Raises LockError when the lock stays busy (the caller retries later; nothing is lost,
     the outbox still holds the changes)."""
     return ix.writer(timeout=timeout, delay=0.05)
+
+
+# What a searching process reads from a segment once (its word list, its facet values) takes far
+# longer to work out than to read back: it is saved beside the segment's own files and named
+# like them (MAIN_<segment>.<name>), so that Whoosh deletes it with the segment when a merge or a
+# rebuild retires the segment. Segments never change once written (a deletion is recorded
+# elsewhere), so what was saved stays right for the segment's whole life.
+
+def segment_file(reader, name: str) -> Path | None:
+    """Where the file ``name`` of a segment reader's segment is kept; None for storage other
+    than a folder."""
+    folder = getattr(getattr(reader, "_storage", None), "folder", None)
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    if not folder or segment is None or not name.replace("_", "").isalnum():
+        return None
+    return Path(folder) / f"{segment.segment_id()}.{name}"
+
+
+def read_beside(reader, name: str) -> bytes | None:
+    path = segment_file(reader, name)
+    try:
+        return path.read_bytes() if path is not None else None
+    except OSError:  # none saved yet (or retired with its segment meanwhile)
+        return None
+
+
+def write_beside(reader, name: str, data: bytes) -> None:
+    """Save ``data`` as the segment's file ``name``: written aside and renamed into place, so
+    that no process reads half of it. Best effort: a folder that cannot be written only means
+    that each process works the data out itself."""
+    path = segment_file(reader, name)
+    if path is None:
+        return
+    tmp = None
+    try:
+        # A leading dot: Whoosh's clean-up leaves such names alone, and the rename follows.
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 __all__ = ["LockError", "latest_generation", "open_index", "writer", "current_dir", "new_index_dir", "swap_current"]

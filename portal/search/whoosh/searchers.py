@@ -1,6 +1,7 @@
 """The per-process searcher, per-segment facet values and the result cache."""
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from portal.search.documents import FACETS
 from portal.search.whoosh import index as search_index
+from portal.search.whoosh.index import read_beside, write_beside
 from portal.search.whoosh.matching import _field_lengths, _lexicon, _postings, _published
 from portal.search.whoosh.schema import TEXT_FIELD
 
@@ -72,9 +74,21 @@ class _Searchers:
 def _segment_facets(reader) -> dict[str, dict[str, list[int]]]:
     """{facet: {value: documents}} of one segment, from the facet fields' postings (lists, not
     sets: set.intersection() counts against a list as fast, and building sets cost the first
-    search after an index change a third of this function's time)."""
-    return {name: {value: _postings(reader, name, value)[0] for value in reader.field_terms(name) if value}
-            for name in FACETS}
+    search after an index change a third of this function's time). Saved beside the segment
+    (index.write_beside; 20 ms to read from the postings at 5,000 cases, 3 ms as JSON). A
+    document deleted later stays in the lists: every count intersects them with live documents."""
+    saved = read_beside(reader, "facets")
+    if saved is not None:
+        try:
+            facets = json.loads(saved)
+            if isinstance(facets, dict) and set(facets) == set(FACETS):
+                return facets
+        except ValueError:  # not whole: worked out again below
+            pass
+    facets = {name: {value: _postings(reader, name, value)[0] for value in reader.field_terms(name) if value}
+              for name in FACETS}
+    write_beside(reader, "facets", json.dumps(facets, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return facets
 
 
 _searchers = _Searchers()
