@@ -12,11 +12,14 @@ Queries go through portal.search.service.search, as the pages call it. Per round
 two backends run back to back. "cold": the backend's per-process caches emptied first (Whoosh:
 searcher and result cache; PostgreSQL: result cache and word statistics; the
 database's own buffers stay warm, as on a running server). "warm": only the result cache
-emptied. The judged relevance of both is printed by bench/relevance.py (systems site, site-pg).
+emptied. Before the queries both apps are warmed up and frozen as served workers are
+(portal.search.warm_up, then gc.freeze(): gunicorn.conf.py). The judged relevance of both is
+printed by bench/relevance.py (systems site, site-pg).
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import sys
 import tempfile
@@ -140,8 +143,17 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory(prefix="backends-", dir="/dev/shm" if Path("/dev/shm").is_dir() else None) as tmp:
             apps, built, url = build(size, Path(tmp))
             try:
+                # Set up as served workers are before their first request (gunicorn.conf.py):
+                # warmed up, then what is loaded frozen out of the garbage collector's way.
+                from portal.search import warm_up
+
+                for app in apps.values():
+                    warm_up(app)
+                gc.collect()
+                gc.freeze()
                 report(size, built, measure(apps, args.reps))
             finally:
+                gc.unfreeze()
                 from portal.extensions import db
 
                 with apps["postgres"].app_context():
