@@ -70,11 +70,7 @@ def people(live_server):
 
 
 def _confirming(page, seen: list[str]) -> None:
-    """Accept the next data-confirm dialog, remembering what it asked. Waits for the page's
-    deferred script (site.js asks the question): on a loaded machine a click could land before
-    it ran, and the form was sent without asking."""
-    page.wait_for_load_state("domcontentloaded")
-
+    """Accept the next data-confirm dialog, remembering what it asked."""
     def accept(dialog):
         seen.append(dialog.message)
         dialog.accept()

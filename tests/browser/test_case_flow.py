@@ -192,3 +192,38 @@ def test_markdown_preview_on_the_edit_page(live_server, page, people):
     background = page.locator(".md-editor").filter(has=page.get_by_label("背景", exact=True))
     expect(background.locator(".md-preview-body")).to_be_empty()
     expect(background.locator(".md-preview-body")).to_be_hidden()
+
+
+def test_a_destructive_form_asks_first_even_before_the_deferred_scripts_have_run(live_server, page, people):
+    """The data-confirm question comes from a script loaded in <head> (static/js/early.js), not
+    from the deferred site.js: here site.js never arrives at all, and deleting a draft still
+    asks first; declining keeps the case."""
+    from portal.cases import services
+    from portal.cases.models import Case
+    from portal.extensions import db
+    from portal.orgs.models import Organization
+
+    with live_server.app.app_context():
+        org = db.session.get(Organization, people["org_id"])
+        case = services.create_case(None, org, services.CaseData(title="待删除的草稿", approach="草稿内容。"))
+        db.session.commit()
+        case_id = case.id
+
+    base = live_server.url
+    log_in(page, base, people["editor"])
+    page.route("**/static/js/site.js*", lambda route: route.abort())
+    page.goto(f"{base}/cases/{case_id}")
+    asked = []
+
+    def decline(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", decline)
+    danger = page.locator("form.danger-zone")
+    danger.get_by_label("确认删除，无法恢复").check()
+    danger.get_by_role("button", name="删除案例").click()
+    expect(page).to_have_url(f"{base}/cases/{case_id}")
+    assert asked and asked[0].endswith("确定删除吗？")
+    with live_server.app.app_context():
+        assert db.session.get(Case, case_id) is not None, "declined: nothing deleted"

@@ -1,19 +1,3 @@
-// Ask before destructive actions: forms marked data-confirm.
-document.addEventListener("submit", function (event) {
-  var form = event.target;
-  var message = form.getAttribute && form.getAttribute("data-confirm");
-  if (message && !window.confirm(message)) {
-    event.preventDefault();
-  }
-});
-
-// Print buttons (no inline handlers: the CSP forbids them).
-document.addEventListener("click", function (event) {
-  if (event.target.closest && event.target.closest("[data-print]")) {
-    window.print();
-  }
-});
-
 // Search suggestions as you type (themes, cases, units): an ARIA combobox. The list is markup
 // from the suggest_input macro, right under the input; focus stays in the input and the active
 // option is named by aria-activedescendant.
