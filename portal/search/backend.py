@@ -183,8 +183,8 @@ class SearchBackend(ABC):
         * ``total``: how many match. ``hits``: the requested page of them, most relevant first
           (``sort="relevance"``; the title counts more than the body; documents that match only
           through the substring rule come last; the first results.RERANK_DEPTH by score are then
-          reordered by results.rerank, the same on every page) or newest first (``"newest"``, and always for an
-          empty query), built by results.document_hit with highlighting ``terms``
+          reordered by results.rerank, the same on every page) or newest first (``"newest"``,
+          and always for an empty query), built by results.document_hit with highlighting ``terms``
           (highlights.highlight_terms(parsed)).
         * ``facets``: for every name in documents.FACETS, results.ordered_facets of the value
           counts over all matching documents (not just the page).

@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from portal.search.analysis import fold
 from portal.search.highlights import best_passages, mark
 from portal.search.parsing import ParsedQuery
+from portal.search.planning import strongest
 
 
 @dataclass
@@ -170,8 +171,7 @@ def rerank(docs: list[dict], groups, tiers: list | None = None) -> list[int]:
     their tier."""
     head = range(min(len(docs), RERANK_DEPTH))
     if groups and len(head) > 1:
-        words = [[(v.weight / (max(w.weight for w in group) or 1.0), list(dict.fromkeys(v.terms))) for v in group]
-                 for group in groups]
+        words = [[(v.weight / strongest(group), list(dict.fromkeys(v.terms))) for v in group] for group in groups]
         # Folding the stored text costs more than the rest together; only Latin letters and
         # digits have full-width forms to fold (the query's words are folded already).
         latin = any(ch.isascii() and ch.isalnum() for group in words for _w, terms in group for t in terms for ch in t)

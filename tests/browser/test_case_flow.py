@@ -153,17 +153,21 @@ def test_case_goes_from_draft_through_return_to_publication(live_server, browser
         visitor.close()
 
 
-def test_markdown_preview_on_the_edit_page(live_server, page, people):
+def draft_case(live_server, org_id: int, title: str, approach: str) -> int:
+    """A draft case of the unit, made through the case services; its id."""
     from portal.cases import services
     from portal.extensions import db
     from portal.orgs.models import Organization
 
     with live_server.app.app_context():
-        org = db.session.get(Organization, people["org_id"])
-        case = services.create_case(None, org, services.CaseData(title="预览测试", approach="已有内容。"))
+        org = db.session.get(Organization, org_id)
+        case = services.create_case(None, org, services.CaseData(title=title, approach=approach))
         db.session.commit()
-        case_id = case.id
+        return case.id
 
+
+def test_markdown_preview_on_the_edit_page(live_server, page, people):
+    case_id = draft_case(live_server, people["org_id"], "预览测试", "已有内容。")
     base = live_server.url
     log_in(page, base, people["editor"])
     page.goto(f"{base}/cases/{case_id}/edit")
@@ -198,17 +202,10 @@ def test_a_destructive_form_asks_first_even_before_the_deferred_scripts_have_run
     """The data-confirm question comes from a script loaded in <head> (static/js/early.js), not
     from the deferred site.js: here site.js never arrives at all, and deleting a draft still
     asks first; declining keeps the case."""
-    from portal.cases import services
     from portal.cases.models import Case
     from portal.extensions import db
-    from portal.orgs.models import Organization
 
-    with live_server.app.app_context():
-        org = db.session.get(Organization, people["org_id"])
-        case = services.create_case(None, org, services.CaseData(title="待删除的草稿", approach="草稿内容。"))
-        db.session.commit()
-        case_id = case.id
-
+    case_id = draft_case(live_server, people["org_id"], "待删除的草稿", "草稿内容。")
     base = live_server.url
     log_in(page, base, people["editor"])
     page.route("**/static/js/site.js*", lambda route: route.abort())
