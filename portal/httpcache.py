@@ -83,3 +83,20 @@ def init_app(app: Flask) -> None:
     # Flask-Login's remember cookie is set by its own after_request hook, which may run after this
     # one; it is only set or cleared on sign-in and sign-out, which write the session (caught above).
     app.after_request(apply)
+
+
+class ServerDate:
+    """WSGI middleware for serving behind a real HTTP server (``wsgi.py``): drops the ``Date``
+    header that Werkzeug's ``make_conditional`` (and the page cache's edge) write, because the
+    server writes its own. gunicorn always adds one, so the answers carried two; Werkzeug's
+    development server adds one when it is missing. The test client adds none, so the app itself
+    keeps writing it."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            return start_response(status, [h for h in headers if h[0].lower() != "date"], exc_info)
+
+        return self.wsgi_app(environ, start)

@@ -239,3 +239,19 @@ def test_the_footer_language_links_and_the_logout_button(client, world):
     farewell = client.get("/about")  # shows this visitor's "signed out" message
     assert farewell.headers["Cache-Control"] == "private, no-store"
     assert "public" in client.get("/about").headers["Cache-Control"]  # then a shared page again
+
+
+def test_behind_a_server_the_app_leaves_the_date_header_to_it(app, world):
+    """wsgi.py wraps the app in ServerDate: the server writes Date (gunicorn always does), so the
+    one Werkzeug's make_conditional adds must go, or answers carry two (tests/test_search_gunicorn
+    checks it under gunicorn). Everything else, the 304 included, is untouched."""
+    from werkzeug.test import Client
+
+    from portal.httpcache import ServerDate
+
+    plain, wrapped = Client(app.wsgi_app), Client(ServerDate(app.wsgi_app))
+    assert "Date" in plain.get("/about").headers
+    page = wrapped.get("/about")
+    assert page.status_code == 200 and "Date" not in page.headers and page.headers["ETag"]
+    again = wrapped.get("/about", headers={"If-None-Match": page.headers["ETag"]})
+    assert again.status_code == 304 and "Date" not in again.headers

@@ -101,6 +101,10 @@ def test_concurrent_publishing_under_four_workers(tmp_path):
                 break
             except OSError:
                 time.sleep(0.1)
+        # gunicorn writes the Date header itself: the app's own (make_conditional's) is dropped
+        # by wsgi.py, so an answer carries exactly one.
+        with urllib.request.urlopen(base + "/about", timeout=10) as page:
+            assert len(page.headers.get_all("Date")) == 1, page.headers.get_all("Date")
         curators = [Client(base) for _ in range(6)]
         for c in curators:
             assert c.post("/auth/login", {"email": "curator@example.org", "password": PASSWORD}) == 200
