@@ -202,6 +202,37 @@ def test_headline_figures_are_counted_from_the_data(app, client, world, factory)
     assert figures(home(client)) == {"cases": 3, "units": 2, "provinces": 3, "sessions": 2, "participants": 200}
 
 
+def test_headline_figures_are_kept_until_a_unit_or_session_changes(app, client, world, monkeypatch):
+    """They count the whole catalogue, so each worker keeps them (portal.cases.facets) until a
+    case, theme, unit or session changes, and a minute at most (sessions become "held" by the
+    clock alone)."""
+    import time
+    from types import SimpleNamespace
+
+    from sqlalchemy import select, text
+
+    from portal.cases import facets
+    from portal.extensions import db
+    from portal.orgs.models import Organization, OrgStatus
+
+    first = figures(home(client))
+    with app.app_context():  # behind the ORM's back: announces nothing
+        db.session.execute(text("UPDATE sharing_sessions SET participants = participants + 1000 "
+                                "WHERE participants IS NOT NULL"))
+        db.session.commit()
+    assert figures(home(client)) == first
+    later = time.monotonic() + 61
+    monkeypatch.setattr(facets, "time", SimpleNamespace(monotonic=lambda: later))
+    assert figures(home(client))["participants"] == first["participants"] + 2000
+    monkeypatch.undo()
+
+    with app.app_context():  # through the ORM: seen at once
+        unit = db.session.scalar(select(Organization).where(Organization.status == OrgStatus.VERIFIED))
+        unit.status = OrgStatus.PENDING
+        db.session.commit()
+    assert figures(home(client))["units"] == first["units"] - 1
+
+
 def test_editor_panel_lists_drafts_returned_cases_and_questions(client, auth, world):
     auth.login(world["emails"]["editor"])
     page = home(client)

@@ -1,14 +1,18 @@
 """Facets computed from the published cases and the themes (the /cases year and theme filters,
-the home page's theme counts), cached in each worker process until a case or a theme changes.
+the home page's theme counts) and the headline figures (cases, units, provinces, sessions held,
+participants: the home page and /stats), cached in each worker process until one of those changes.
 
-Every transaction that adds, changes or deletes a case or a theme raises the ``cases`` row of
-``facet_versions`` just before it commits; a cached value is used while the row still holds the
-number it was computed under. Reading the row is one primary-key look-up, and since the row is in
-the database a change made through any gunicorn worker (or the CLI) is seen by all of them.
-Changes made with raw SQL that bypasses the ORM must raise the row themselves (or restart).
+Every transaction that adds, changes or deletes a case, a theme, a unit or a session raises the
+``cases`` row of ``facet_versions`` just before it commits; a cached value is used while the row
+still holds the number it was computed under. Reading the row is one primary-key look-up, and
+since the row is in the database a change made through any gunicorn worker (or the CLI) is seen
+by all of them. Changes made with raw SQL that bypasses the ORM must raise the row themselves (or
+restart). A value that also depends on the clock (a session counts as held once it has started)
+is cached for a bounded time as well (``seconds``).
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app, g, has_app_context
@@ -22,8 +26,17 @@ CASES = "cases"
 _CHANGED = "portal_cases_changed"
 
 
+def _tracked() -> tuple[type, ...]:
+    # Imported here: the units and sessions packages import the cases package.
+    from portal.orgs.models import Organization
+    from portal.sessions.models import SharingSession
+
+    return Case, Theme, Organization, SharingSession
+
+
 def _after_flush(session: Session, _context) -> None:
-    if any(isinstance(obj, Case | Theme) for obj in (*session.new, *session.dirty, *session.deleted)):
+    tracked = _tracked()
+    if any(isinstance(obj, tracked) for obj in (*session.new, *session.dirty, *session.deleted)):
         session.info[_CHANGED] = True
 
 
@@ -63,16 +76,17 @@ def cases_version() -> int | None:
     return g.get(_VERSION)
 
 
-def cached(name: str, compute):
-    """``compute()``'s value (plain data, never ORM objects), kept in this process until a case
-    changes."""
+def cached(name: str, compute, *, seconds: float | None = None):
+    """``compute()``'s value (plain data, never ORM objects), kept in this process until a case,
+    a theme, a unit or a session changes (and, with ``seconds``, no longer than that)."""
     version = cases_version()
     store = current_app.extensions.setdefault("case_facets", {})
     hit = store.get(name)
-    if version is not None and hit is not None and hit[0] == version:
+    now = time.monotonic()
+    if version is not None and hit is not None and hit[0] == version and now < hit[2]:
         return hit[1]
     value = compute()
-    store[name] = (version, value)
+    store[name] = (version, value, now + seconds if seconds is not None else float("inf"))
     return value
 
 
