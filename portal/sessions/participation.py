@@ -134,11 +134,20 @@ def count(sharing: SharingSession, status: str) -> int:
         Registration.session_id == sharing.id, Registration.status == status)) or 0
 
 
-def seats_left(sharing: SharingSession) -> int | None:
-    """Free seats, or None when the session has no capacity limit."""
+def counts(sharing: SharingSession) -> dict[str, int]:
+    """Registrations per status (missing: none), in one query."""
+    return dict(db.session.execute(select(Registration.status, func.count()).where(
+        Registration.session_id == sharing.id).group_by(Registration.status)).all())
+
+
+def seats_left(sharing: SharingSession, registered: int | None = None) -> int | None:
+    """Free seats, or None when the session has no capacity limit (``registered``: the count of
+    seats taken, when the caller has it)."""
     if sharing.capacity is None:
         return None
-    return max(sharing.capacity - count(sharing, RegistrationStatus.REGISTERED), 0)
+    if registered is None:
+        registered = count(sharing, RegistrationStatus.REGISTERED)
+    return max(sharing.capacity - registered, 0)
 
 
 def register(user, sharing: SharingSession) -> Registration:
@@ -574,11 +583,13 @@ def session_panel(user, session) -> dict:
     refusal = registration_refusal(sharing)
     admin = permissions.can_see_session_registrations(user, sharing)
     over = registration_over(sharing)
+    by_status = counts(sharing)
+    registered = by_status.get(RegistrationStatus.REGISTERED, 0)
     panel = Panel(
         session=sharing, registration=reg,
-        registered_count=count(sharing, RegistrationStatus.REGISTERED),
-        waitlisted_count=count(sharing, RegistrationStatus.WAITLISTED),
-        capacity=sharing.capacity, seats_left=seats_left(sharing), refusal=refusal,
+        registered_count=registered,
+        waitlisted_count=by_status.get(RegistrationStatus.WAITLISTED, 0),
+        capacity=sharing.capacity, seats_left=seats_left(sharing, registered), refusal=refusal,
         can_register=reg is None and refusal is None and not over,
         can_cancel=reg is not None and not_started(sharing),
         can_download_calendar=permissions.can_download_session_calendar(user, sharing) and not over,
