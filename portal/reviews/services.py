@@ -347,12 +347,14 @@ def comment_options() -> tuple:
     scores with their dimensions, its revisions, the unit's response and the session it names."""
     from portal.sessions.models import SharingSession
 
+    # The author, the response and the session (one of each per comment) joined into the
+    # comments' own query; the scores and revisions (several per comment) one query each.
     return (joinedload(ExpertComment.author).joinedload(User.reviewer_profile),
             selectinload(ExpertComment.scores).joinedload(ExpertScore.dimension),
             selectinload(ExpertComment.revisions),
-            selectinload(ExpertComment.response).joinedload(UnitResponse.org),
-            selectinload(ExpertComment.session).options(joinedload(SharingSession.event),
-                                                        joinedload(SharingSession.series)))
+            joinedload(ExpertComment.response).joinedload(UnitResponse.org),
+            joinedload(ExpertComment.session).options(joinedload(SharingSession.event),
+                                                      joinedload(SharingSession.series)))
 
 
 def case_comments(case: Case) -> list[ExpertComment]:
