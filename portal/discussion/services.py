@@ -31,7 +31,7 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from portal import permissions
 from portal.admin import audit
@@ -407,10 +407,14 @@ def _entry(user, comment: Comment) -> Entry | None:
 
 
 def threads(user, case: Case) -> list[Entry]:
+    # The reports decide a moderator's buttons (permissions.can_moderate_comment); nobody else's
+    # page reads them.
+    options = [joinedload(Comment.author)]
+    if permissions.can_moderate(user):
+        options.append(selectinload(Comment.reports))
     comments = db.session.scalars(
-        select(Comment).where(Comment.case_id == case.id)
-        .options(selectinload(Comment.author), selectinload(Comment.reports))
-        .order_by(Comment.created_at, Comment.id)).all()
+        select(Comment).where(Comment.case_id == case.id).options(*options)
+        .order_by(Comment.created_at, Comment.id)).unique().all()
     replies: dict[int, list[Comment]] = {}
     for c in comments:
         if c.parent_id is not None:
