@@ -370,12 +370,12 @@ def case_panel(user, case) -> dict:
 
     comments = case_comments(case)
     own = comment_of(user, case)
-    dimensions = active_dimensions()
-    form = expert_comment_form(dimensions) if own is None and _may_comment(user, case) else None
+    # The rubric is read only for the expert who gets the form (the averages carry their own
+    # dimensions).
+    form = expert_comment_form(active_dimensions()) if own is None and _may_comment(user, case) else None
     return {
         "expert_comments": comments,
         "expert_averages": averages(comments),
-        "expert_dimensions": dimensions,
         "expert_form": form,
         "expert_own_comment": own,
         "expert_response_form": ResponseForm() if any(
