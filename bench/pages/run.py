@@ -58,6 +58,13 @@ PAGES = (
     ("session page", "/sessions/{session}"),
     ("unit page", "/orgs/{org}"),
 )
+#: With --floor: the same template as /about with no, one and three primary-key reads
+#: (bench/pages/floor.py), to show what a statement costs before any page's own work.
+FLOOR = (
+    ("floor: about template and no SQL", "/_floor/static"),
+    ("floor: + 1 primary-key read", "/_floor/one"),
+    ("floor: + 3 primary-key reads", "/_floor/three"),
+)
 
 
 def free_port() -> int:
@@ -212,6 +219,8 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline", metavar="REF", help="also serve this git ref, side by side")
     ap.add_argument("--pages", help="comma-separated labels to run (default: all)")
     ap.add_argument("--json", type=Path, help="write the raw samples here")
+    ap.add_argument("--floor", action="store_true",
+                    help="also serve the probe pages of bench/pages/floor.py (this checkout only)")
     ap.add_argument("--page-cache", metavar="REDIS_URL",
                     help="serve every tree with the anonymous page cache on (PORTAL_PAGE_CACHE_URL; "
                          "a tree without the cache ignores it)")
@@ -219,7 +228,9 @@ def main(argv=None) -> int:
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install -y wrk)")
     pg = os.environ.get("PAGES_PG", "postgresql://postgres@127.0.0.1:5432")
-    pages = [p for p in PAGES if not args.pages or p[0] in args.pages.split(",")]
+    pages = [p for p in PAGES + (FLOOR if args.floor else ()) if not args.pages or p[0] in args.pages.split(",")]
+    if args.floor and args.baseline:
+        sys.exit("--floor serves this checkout only; leave out --baseline")
 
     with ExitStack() as stack:
         # Entered first, so it is removed last: after the servers have stopped writing to it.
@@ -244,7 +255,8 @@ def main(argv=None) -> int:
         stack.callback(hello.stop)
         servers = {}
         for tree in trees:
-            servers[tree.name] = Server("wsgi:app", tree.path, tree.env, args.workers)
+            app = "bench.pages.floor:app" if args.floor else "wsgi:app"
+            servers[tree.name] = Server(app, tree.path, tree.env, args.workers)
             stack.callback(servers[tree.name].stop)
             print(f"[{tree.name}] gunicorn answered {servers[tree.name].ready_after:.1f} s after start", flush=True)
 
