@@ -131,6 +131,31 @@ def test_visitor_sees_featured_and_latest_published_cases_never_a_draft(client, 
         assert title not in page
 
 
+def test_featured_shows_the_newest_three_and_an_older_featured_case_counts_among_the_latest(app, client, world, factory):
+    """One query fills both lists: the newest featured cases first, then the newest of the rest,
+    in which a featured case beyond the first three is an ordinary case."""
+    from portal.cases.models import Case
+    from portal.extensions import db
+    from portal.main.services import FEATURED_LIMIT, LATEST_LIMIT
+
+    with app.app_context():
+        org_id = db.session.get(Case, world["ids"]["featured"]).org_id
+    titles = [f"排序案例{n:02d}" for n in range(10)]  # 00 oldest ... 09 newest, the even ones featured
+    ids = [factory.case(org_id, title) for title in titles]
+    with app.app_context():
+        for n, case_id in enumerate(ids):
+            case = db.session.get(Case, case_id)
+            case.featured, case.published_at = n % 2 == 0, datetime(2027, 1, 1) + timedelta(days=n)
+        db.session.commit()
+    page = home(client)
+
+    def shown(anchor):
+        return re.findall(r"排序案例\d\d", section(page, anchor))
+    assert shown("featured-cases") == ["排序案例08", "排序案例06", "排序案例04"][:FEATURED_LIMIT]
+    # The older featured ones (02, 00) are ordinary cases here, newest first.
+    assert shown("latest-cases") == ["排序案例09", "排序案例07", "排序案例05", "排序案例03", "排序案例02", "排序案例01"][:LATEST_LIMIT]
+
+
 def test_next_session_has_its_register_button_while_registration_is_open(app, client, auth, world):
     next_id = session_id(app, "下一场：居民议事")
     block = section(home(client), "next-session")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, not_, or_, select, union
+from sqlalchemy import exists, func, not_, or_, select, union, union_all
 from sqlalchemy.orm import aliased, selectinload
 
 from portal import permissions
@@ -84,22 +84,28 @@ class HomePage:
     invite_to_apply: bool     # 申请注册单位 is offered to people who belong to no unit
 
 
-def _published_cases():
+def _newest_first(stmt):
+    return stmt.order_by(Case.published_at.desc(), Case.id.desc())
+
+
+def featured_and_latest(featured_limit: int = FEATURED_LIMIT,
+                        latest_limit: int = LATEST_LIMIT) -> tuple[list[Case], list[Case]]:
+    """The newest featured cases, and the newest published cases apart from those, each newest
+    first: one query for both lists' cases and one for their themes."""
     from portal.cases.services import card_options
 
-    return select(Case).where(Case.status == CaseStatus.PUBLISHED).options(*card_options())
-
-
-def featured_cases(limit: int = FEATURED_LIMIT) -> list[Case]:
-    return list(db.session.scalars(_published_cases().where(Case.featured)
-                                   .order_by(Case.published_at.desc(), Case.id.desc()).limit(limit)))
-
-
-def latest_cases(exclude: list[int] = (), limit: int = LATEST_LIMIT) -> list[Case]:
-    stmt = _published_cases()
-    if exclude:
-        stmt = stmt.where(Case.id.not_in(list(exclude)))
-    return list(db.session.scalars(stmt.order_by(Case.published_at.desc(), Case.id.desc()).limit(limit)))
+    published = select(Case.id).where(Case.status == CaseStatus.PUBLISHED)
+    featured_ids = _newest_first(published.where(Case.featured)).limit(featured_limit)
+    latest_ids = _newest_first(published.where(Case.id.not_in(featured_ids.scalar_subquery()))).limit(latest_limit)
+    # Each side is its own subquery, so each keeps its ORDER BY ... LIMIT inside the UNION.
+    chosen = union_all(select(featured_ids.subquery().c.id), select(latest_ids.subquery().c.id))
+    cases = list(db.session.scalars(_newest_first(select(Case).where(Case.id.in_(chosen.scalar_subquery())))
+                                    .options(*card_options())))
+    # The featured ones shown are the newest featured among them (a featured case beyond the
+    # first few may also be among the latest).
+    featured = [c for c in cases if c.featured][:featured_limit]
+    shown = {c.id for c in featured}
+    return featured, [c for c in cases if c.id not in shown][:latest_limit]
 
 
 def next_session(user) -> NextSession | None:
@@ -240,11 +246,11 @@ def personal_panel(user) -> Panel | None:
 
 
 def home_page_data(user) -> HomePage:
-    featured = featured_cases()
+    featured, latest = featured_and_latest()
     panel = personal_panel(user)
     return HomePage(
         featured=featured,
-        latest=latest_cases(exclude=[c.id for c in featured]),
+        latest=latest,
         next_session=next_session(user),
         last_archived=last_archived_session(),
         comments=recent_expert_comments(),

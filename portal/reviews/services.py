@@ -391,8 +391,10 @@ def recent_public_comments(limit: int, *, author_id: int | None = None, scores: 
     (_may_comment), so nothing here can reveal a hidden reviewer."""
     from portal.cases.services import card_options
 
-    options = [selectinload(ExpertComment.author),
-               selectinload(ExpertComment.case).options(*card_options(themes=False))]
+    # The author and the case (one each per comment) come in the comments' own query: the case
+    # is joined for its status anyway.
+    options = [joinedload(ExpertComment.author),
+               contains_eager(ExpertComment.case).options(*card_options(themes=False))]
     if scores:
         options.append(selectinload(ExpertComment.scores).joinedload(ExpertScore.dimension))
     query = (select(ExpertComment).join(Case, Case.id == ExpertComment.case_id)
