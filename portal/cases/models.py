@@ -51,6 +51,8 @@ case_themes = Table(
     db.metadata,
     Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
     Column("theme_id", ForeignKey("themes.id", ondelete="RESTRICT"), primary_key=True),
+    # The list filtered by a theme reads that theme's cases from here (the key leads with case_id).
+    Index("ix_case_themes_theme_id_case_id", "theme_id", "case_id"),
 )
 
 case_tags = Table(
