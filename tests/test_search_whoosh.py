@@ -346,3 +346,33 @@ def test_the_served_process_freezes_what_it_loaded_after_warming_up(app, org_id,
     steps.clear()
     conf["post_worker_init"](SimpleNamespace(wsgi=object()))  # another app (a benchmark's hello-world)
     assert steps == []
+
+
+# Idle passes -------------------------------------------------------------------------------------
+
+def test_a_pass_that_writes_nothing_leaves_no_files_and_an_empty_outbox_waits_for_no_lock(app, client, org_id):
+    """Every search lists the index folder to see whether it changed, so leftovers slow all of
+    them: Whoosh's cancel() left an unfinished segment's three files behind each time, and each
+    drain of an empty outbox (after any commit) opened a writer and cancelled it."""
+    case_id = make_case(app, org_id, "社区食堂助老", "长者食堂每天供应午餐。")
+    with app.app_context():
+        sync.drain(app)
+        folder = search_index.current_dir()
+        before = sorted(os.listdir(folder))
+        backend = get_backend()
+        with backend.batch():
+            pass  # nothing written: cancelled
+        with pytest.raises(RuntimeError), backend.batch():
+            raise RuntimeError("a failed pass: cancelled too")
+        assert sorted(os.listdir(folder)) == before
+
+        # An empty outbox returns at once, even while another process holds the writer lock
+        # (a reindex, say) for longer than the pass would wait.
+        assert outbox(app) == set()
+        held = search_index.writer(search_index.open_index(folder))
+        try:
+            assert sync.drain(app, lock_timeout=0.2) == 0
+        finally:
+            search_index.discard(held)
+        assert sorted(os.listdir(folder)) == before
+    assert found(client, "食堂") == {case_id}

@@ -160,6 +160,10 @@ def drain(app: Flask, batch: int = BATCH, lock_timeout: float = 10.0) -> int:
         backend = get_backend()
         while True:
             with Session(db.engine) as session:
+                # Most passes find nothing to do (a poll, a commit that changed no case): they
+                # end here, without waiting for the index's writer lock.
+                if session.scalar(select(SearchOutbox.id).limit(1)) is None:
+                    return done
                 with backend.batch(timeout=lock_timeout) as index:
                     rows = session.execute(
                         select(SearchOutbox.id, SearchOutbox.entity_id).order_by(SearchOutbox.id).limit(batch)).all()

@@ -52,17 +52,17 @@ class WhooshBackend(SearchBackend):
             writer = _writer(search_index.open_index(path), timeout)
             if search_index.current_dir() == path:
                 break
-            writer.cancel()  # a reindex swapped directories while we waited
+            search_index.discard(writer)  # a reindex swapped directories while we waited
         batch = _Batch(writer)
         try:
             yield batch
             if batch.changed:
                 writer.commit()
             else:
-                writer.cancel()
+                search_index.discard(writer)
         except BaseException:
             if not writer.is_closed:
-                writer.cancel()
+                search_index.discard(writer)
             raise
 
     def rebuild(self, documents: Iterable[dict], *, workers: int = 2) -> int:

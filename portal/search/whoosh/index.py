@@ -99,6 +99,22 @@ def writer(ix, timeout: float = 10.0):
     return ix.writer(timeout=timeout, delay=0.05)
 
 
+def discard(writer) -> None:
+    """Cancel ``writer`` and remove the files its unfinished segment already holds. Whoosh's
+    cancel() leaves them until some later commit cleans the folder, and every search lists the
+    folder to see whether the index changed: idle outbox passes had left three files each, 440
+    files (0.5 ms on every search) within an hour of browsing."""
+    segment, storage = getattr(writer, "newsegment", None), getattr(writer, "storage", None)
+    writer.cancel()
+    if segment is None or storage is None:
+        return
+    for name in segment.list_files(storage):
+        try:
+            storage.delete_file(name)
+        except OSError:  # already gone
+            pass
+
+
 # What a searching process reads from a segment once (its word list, its facet values) takes far
 # longer to work out than to read back: it is saved beside the segment's own files and named
 # like them (MAIN_<segment>.<name>), so that Whoosh deletes it with the segment when a merge or a
@@ -142,4 +158,4 @@ def write_beside(reader, name: str, data: bytes) -> None:
             Path(tmp).unlink(missing_ok=True)
 
 
-__all__ = ["LockError", "latest_generation", "open_index", "writer", "current_dir", "new_index_dir", "swap_current"]
+__all__ = ["LockError", "discard", "latest_generation", "open_index", "writer", "current_dir", "new_index_dir", "swap_current"]
