@@ -232,6 +232,21 @@ def test_case_page_with_comments_discussion_sessions_and_adoptions(app, client, 
         assert_flat(app, client, f"/cases/{ids['case_small']}", f"/cases/{ids['case_large']}", label=label)
 
 
+def test_a_case_with_nothing_below_it_asks_its_panels_in_one_query(app, client, world, factory):
+    """Most cases have no expert comments, sessions, awards, adoption reports or discussion: one
+    query asks which of those lists a case has (cases.page ``has``), and the empty ones cost no
+    query of their own; a case that has them still loads each list."""
+    panel_tables = ("expert_comments", "agenda_items", "call_entries", "adoption_reports", "comments")
+
+    def touching(url):
+        return [s for s in statements(app, client, url) if any(f" {t} " in f" {s} ".replace(".", " ") for t in panel_tables)]
+
+    bare = factory.case(world["ids"]["small_org"], "下面什么都没有的案例")
+    asked = touching(f"/cases/{bare}")
+    assert len(asked) == 1 and asked[0].count("EXISTS") == len(panel_tables), asked
+    assert len(touching(f"/cases/{world['ids']['case_large']}")) > len(panel_tables)
+
+
 def test_home(app, client, world):
     from sqlalchemy import update
 

@@ -113,11 +113,17 @@ def case_reports(case: Case) -> list[AdoptionReport]:
         .order_by(AdoptionReport.created_at, AdoptionReport.id)))
 
 
-def case_panel(user, case) -> dict:
-    """Template variables for the case page (adoption reports)."""
+def case_has_reports(case_id):
+    """For the case page (cases.page): whether any unit reported adopting the case."""
+    return select(AdoptionReport.id).where(AdoptionReport.case_id == case_id).exists()
+
+
+def case_panel(user, case, *, listed: bool = True) -> dict:
+    """Template variables for the case page (adoption reports; ``listed=False``: there are none,
+    the report button may still be offered)."""
     if not case.is_published:
         return {"adoption_shown": False}
-    reports = case_reports(case)
+    reports = case_reports(case) if listed else []
     units = eligible_units(user, case)
     own_ids = {o.id for o in units}
     return {

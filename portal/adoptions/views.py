@@ -20,9 +20,9 @@ bp = Blueprint("adoptions", __name__)
 @bp.record_once
 def _add_to_case_page(state):
     case_page.register_panel(state.app, "adoptions", order=40, template="adoptions/_case_panel.html",
-                             build=lambda case, user: services.case_panel(user, case), anchor="adoptions",
-                             toc=lambda c: _("借鉴反馈") if c["adoption_shown"] else None,
-                             summary="adoptions/_case_summary.html")
+                             build=lambda case, user, listed: services.case_panel(user, case, listed=listed),
+                             anchor="adoptions", toc=lambda c: _("借鉴反馈") if c["adoption_shown"] else None,
+                             summary="adoptions/_case_summary.html", has=services.case_has_reports)
 
 
 @bp.route("/cases/<int:case_id>/adoption", methods=["GET", "POST"])

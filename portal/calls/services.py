@@ -1072,6 +1072,12 @@ def certificate_pdf(entry: CallEntry) -> bytes:
     return weasyprint.HTML(string=html).write_pdf()
 
 
+def case_has_entries(case_id):
+    """For the case page (cases.page): whether the case was entered in any call (its awards come
+    from those entries)."""
+    return select(CallEntry.id).where(CallEntry.case_id == case_id).exists()
+
+
 def case_awards(case_ids) -> dict[int, list[tuple[CaseCall, AwardLevel]]]:
     """Published awards per case (for badges): one query for any number of cases."""
     ids = list(case_ids)

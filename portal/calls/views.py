@@ -35,12 +35,12 @@ bp = Blueprint("calls", __name__)
 def _add_to_case_page(state):
     from portal.cases import page as case_page
 
-    def build(case, user):
-        awards = services.case_awards([case.id]).get(case.id) if case.is_published else None
+    def build(case, user, listed=True):
+        awards = services.case_awards([case.id]).get(case.id) if case.is_published and listed else None
         return {"case_awards": awards} if awards else None
 
     case_page.register_panel(state.app, "calls", order=5, template="calls/_case_panel.html", build=build,
-                             summary="calls/_case_summary.html")
+                             summary="calls/_case_summary.html", has=services.case_has_entries)
 
 
 @bp.route("/calls")

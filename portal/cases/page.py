@@ -8,7 +8,12 @@ the page after refusing one of its forms. When its blueprint is registered on th
   feature's own partial template, or ``None`` when the panel has nothing for this user. Optionally
   ``toc(context)`` returns the label of the panel's entry in the table of contents (``None``: no
   entry), linking to ``#anchor``; and ``summary`` names a partial rendered with the same context
-  into the summary block under the title. Both reuse what ``build`` computed: no extra queries;
+  into the summary block under the title. Both reuse what ``build`` computed: no extra queries.
+  With ``has(case_id)``, an SQL ``EXISTS`` that is true when the case has anything the panel
+  lists, the page asks every panel's question in one query first and calls
+  ``build(case, user, listed=False)`` for a panel whose answer is no: it skips its own queries
+  (what it offers the user, a form say, stays). Most cases have no comments, sessions, awards or
+  adoption reports, and each empty list had cost its page a query;
 * an **action**, a button in the page header: ``build(case, user)`` returns a :class:`CaseAction`
   or ``None``.
 
@@ -23,10 +28,12 @@ from dataclasses import dataclass
 from flask import Flask, current_app, render_template
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import select
 
 from portal import permissions
 from portal.cases import services
 from portal.cases.forms import TransitionForm
+from portal.extensions import db
 from portal.forms import ActionForm, LazyForm
 
 PanelBuilder = Callable[..., dict | None]
@@ -41,6 +48,7 @@ class _Panel:
     anchor: str | None = None
     toc: Callable[[dict], str | None] | None = None
     summary: str | None = None
+    has: Callable[..., object] | None = None
 
 
 @dataclass(frozen=True)
@@ -74,16 +82,17 @@ def _registry(app: Flask) -> dict:
 
 def register_panel(app: Flask, name: str, *, order: int, template: str, build: PanelBuilder,
                    anchor: str | None = None, toc: Callable[[dict], str | None] | None = None,
-                   summary: str | None = None) -> None:
+                   summary: str | None = None, has: Callable[..., object] | None = None) -> None:
     """Show ``template`` on case pages, rendered with ``case`` and what ``build(case, user)`` returns;
     with ``anchor`` and ``toc`` an entry in the table of contents, with ``summary`` a partial in the
-    summary block (both given the same context)."""
+    summary block (both given the same context); with ``has``, ``build`` also takes ``listed``
+    (see the module's docstring)."""
     panels = _registry(app)["panels"]
     if name in panels:
         raise ValueError(f"case page panel {name!r} is already registered")
     if (anchor is None) != (toc is None):
         raise ValueError("a case page panel's table-of-contents entry needs both anchor and toc")
-    panels[name] = _Panel(name, order, template, build, anchor, toc, summary)
+    panels[name] = _Panel(name, order, template, build, anchor, toc, summary, has)
 
 
 def register_action(app: Flask, name: str, *, order: int, build: Callable[..., CaseAction | None]) -> None:
@@ -115,9 +124,10 @@ def _panels(case, user, forms: Mapping[str, Mapping[str, object]] | None = None)
     unknown = set(forms or {}) - set(registered)
     if unknown:
         raise ValueError(f"no case page panel named {', '.join(sorted(unknown))}")
+    listed = _listed(case, registered.values())
     out = []
     for panel in sorted(registered.values(), key=lambda p: (p.order, p.name)):
-        context = panel.build(case, user)
+        context = panel.build(case, user, listed=listed[panel.name]) if panel.name in listed else panel.build(case, user)
         if context is None:
             continue
         for key, form in (forms or {}).get(panel.name, {}).items():
@@ -129,6 +139,16 @@ def _panels(case, user, forms: Mapping[str, Mapping[str, object]] | None = None)
         out.append(PanelParts(Markup(render_template(panel.template, case=case, **context)),
                               (panel.anchor, label) if label else None, summary))
     return out
+
+
+def _listed(case, panels) -> dict[str, bool]:
+    """Panel name -> whether the case has anything that panel lists, for the panels that can
+    tell (``has``), in one query."""
+    asking = [p for p in panels if p.has is not None]
+    if not asking or case.id is None:
+        return {}
+    row = db.session.execute(select(*(p.has(case.id).label(f"has_{i}") for i, p in enumerate(asking)))).one()
+    return {p.name: bool(answer) for p, answer in zip(asking, row, strict=True)}
 
 
 def _header_actions(case, user) -> list[CaseAction]:

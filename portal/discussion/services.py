@@ -433,12 +433,18 @@ def threads(user, case: Case) -> list[Entry]:
     return out
 
 
-def case_panel(user, case) -> dict:
-    """Template variables for the case page (the discussion)."""
+def case_has_comments(case_id):
+    """For the case page (cases.page): whether the case has any discussion comment."""
+    return select(Comment.id).where(Comment.case_id == case_id).exists()
+
+
+def case_panel(user, case, *, listed: bool = True) -> dict:
+    """Template variables for the case page (the discussion; ``listed=False``: nobody has
+    commented yet, the form may still be offered)."""
     from portal.discussion.forms import CommentForm, ReportForm
     from portal.forms import ActionForm, LazyForm
 
-    entries = threads(user, case)
+    entries = threads(user, case) if listed else []
     if not entries and not case.is_published:
         return {"discussion_shown": False}
     count = sum((e.mode == "body") + sum(r.mode == "body" for r in e.replies) for e in entries)

@@ -23,8 +23,9 @@ bp = Blueprint("discussion", __name__)
 @bp.record_once
 def _add_to_case_page(state):
     case_page.register_panel(state.app, "discussion", order=50, template="discussion/_case_panel.html",
-                             build=lambda case, user: services.case_panel(user, case), anchor="discussion",
-                             toc=lambda c: _("讨论") if c["discussion_shown"] else None)
+                             build=lambda case, user, listed: services.case_panel(user, case, listed=listed),
+                             anchor="discussion", toc=lambda c: _("讨论") if c["discussion_shown"] else None,
+                             has=services.case_has_comments)
 
 
 def _poster_key() -> str:

@@ -363,13 +363,19 @@ def case_comments(case: Case) -> list[ExpertComment]:
                                    .order_by(ExpertComment.created_at, ExpertComment.id)))
 
 
-def case_panel(user, case) -> dict:
-    """Template variables for the case page (expert comments, scores and responses)."""
+def case_has_comments(case_id):
+    """For the case page (cases.page): whether the case has any expert comment."""
+    return select(ExpertComment.id).where(ExpertComment.case_id == case_id).exists()
+
+
+def case_panel(user, case, *, listed: bool = True) -> dict:
+    """Template variables for the case page (expert comments, scores and responses;
+    ``listed=False``: the case has none, the form may still be offered)."""
     from portal.forms import ActionForm, LazyForm
     from portal.reviews.forms import ResponseForm, expert_comment_form
 
-    comments = case_comments(case)
-    own = comment_of(user, case)
+    comments = case_comments(case) if listed else []
+    own = comment_of(user, case) if listed else None
     # The rubric is read only for the expert who gets the form (the averages carry their own
     # dimensions).
     form = expert_comment_form(active_dimensions()) if own is None and _may_comment(user, case) else None

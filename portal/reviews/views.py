@@ -25,9 +25,10 @@ bp = Blueprint("reviews", __name__)
 @bp.record_once
 def _add_to_case_page(state):
     case_page.register_panel(state.app, "expert-comments", order=30, template="reviews/_case_panel.html",
-                             build=lambda case, user: services.case_panel(user, case), anchor="expert-comments",
+                             build=lambda case, user, listed: services.case_panel(user, case, listed=listed),
+                             anchor="expert-comments",
                              toc=lambda c: _("专家点评") if c["expert_comments"] or c["expert_form"] else None,
-                             summary="reviews/_case_summary.html")
+                             summary="reviews/_case_summary.html", has=services.case_has_comments)
 
 
 # Expert directory -------------------------------------------------------------------------------

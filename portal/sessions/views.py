@@ -33,9 +33,9 @@ bp = Blueprint("sessions", __name__)
 @bp.record_once
 def _add_to_case_page(state):
     case_page.register_panel(state.app, "sessions", order=10, template="sessions/_case_sessions.html",
-                             build=lambda case, user: services.case_sessions_panel(user, case),
+                             build=lambda case, user, listed: services.case_sessions_panel(user, case, listed=listed),
                              anchor="case-sessions", toc=lambda c: _("分享会") if c["case_sessions"] else None,
-                             summary="sessions/_case_summary.html")
+                             summary="sessions/_case_summary.html", has=services.case_on_agenda)
 
 
 # Template helpers (registered for every template: the case page shows session links too).

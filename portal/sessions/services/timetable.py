@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import select
+
 from portal import permissions
 from portal.sessions.models import AgendaItem, AgendaKind, Event, SharingSession
 from portal.sessions.services.agenda import ordered_agenda, sessions_presenting
@@ -92,10 +94,15 @@ def timetable(user, session: SharingSession) -> list[Slot]:
             for item, start, end in clock_times(session, items)]
 
 
-def case_sessions_panel(user, case) -> dict:
+def case_on_agenda(case_id):
+    """For the case page (cases.page): whether any session's running order names the case."""
+    return select(AgendaItem.id).where(AgendaItem.case_id == case_id).exists()
+
+
+def case_sessions_panel(user, case, *, listed: bool = True) -> dict:
     """Template variables for the case page: the sessions where the case was presented and, in
-    each, the cases presented just before and after it."""
-    if case is None or case.id is None:
+    each, the cases presented just before and after it (``listed=False``: on no agenda)."""
+    if case is None or case.id is None or not listed:
         return {"case_sessions": [], "case_neighbours": {}}
     items = sessions_presenting(case)
     neighbours = {}
