@@ -46,12 +46,13 @@ HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
 
-#: (label, path template). {case}, {session}, {org} and {event} are filled from the loaded data.
+#: (label, path template). {case}, {typical}, {session}, {org} and {event} are filled from the loaded data.
 PAGES = (
     ("home", "/"),
     ("case list", "/cases"),
     ("case list, filtered", "/cases?theme={theme}&sort=views"),
     ("case page (long)", "/cases/{case}"),
+    ("case page (generated)", "/cases/{typical}"),
     ("search page", "/search?q=社区养老服务"),
     ("API search", "/api/v1/search?q=社区养老服务"),
     ("sessions", "/sessions"),
@@ -146,6 +147,9 @@ class Tree:
             self.ids["case"] = conn.execute(
                 "SELECT id FROM cases WHERE status = 'published' AND (external_id IS NULL OR external_id NOT LIKE 'bench-%') ORDER BY "
                 "length(background) + length(approach) + length(outcomes) + length(lessons) DESC LIMIT 1").fetchone()[0]
+            # A generated case: like most, with no comments, sessions, awards or adoption reports.
+            self.ids["typical"] = conn.execute(
+                "SELECT min(id) FROM cases WHERE status = 'published' AND external_id LIKE 'bench-%'").fetchone()[0]
             self.ids["session"] = conn.execute(
                 "SELECT session_id FROM agenda_items GROUP BY session_id ORDER BY count(*) DESC, session_id LIMIT 1"
             ).fetchone()[0]
