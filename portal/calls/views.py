@@ -35,7 +35,7 @@ bp = Blueprint("calls", __name__)
 def _add_to_case_page(state):
     from portal.cases import page as case_page
 
-    def build(case, user, listed=True):
+    def build(case, user, listed):
         awards = services.case_awards([case.id]).get(case.id) if case.is_published and listed else None
         return {"case_awards": awards} if awards else None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import cache
 
 from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import and_, event, func, select, update
@@ -26,6 +27,7 @@ CASES = "cases"
 _CHANGED = "portal_cases_changed"
 
 
+@cache
 def _tracked() -> tuple[type, ...]:
     # Imported here: the units and sessions packages import the cases package.
     from portal.orgs.models import Organization

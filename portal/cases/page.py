@@ -146,7 +146,7 @@ def _listed(case, panels) -> dict[str, bool]:
     tell (``has``), in one query."""
     asking = [p for p in panels if p.has is not None]
     if not asking or case.id is None:
-        return {}
+        return {p.name: True for p in asking}  # nothing saved to ask about: each panel looks itself
     row = db.session.execute(select(*(p.has(case.id).label(f"has_{i}") for i, p in enumerate(asking)))).one()
     return {p.name: bool(answer) for p, answer in zip(asking, row, strict=True)}
 
