@@ -1,6 +1,7 @@
 """Small helpers shared by every feature's models."""
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import UTC, datetime
 
@@ -57,6 +58,26 @@ def lock_row(instance):
         db.session.execute(select(model).where(model.id == instance.id).with_for_update()
                            .execution_options(populate_existing=True)).scalar_one()
     return instance
+
+
+def loader_options(build):
+    """Decorator for a function that returns SQLAlchemy loader options (``joinedload``, ``defer``
+    ...): build them once per arguments and reuse them. Options are immutable and may go into any
+    number of statements; building a page's set took up to half a millisecond of every view (the
+    session page's: 0.47 ms). Keyed by the app's TESTING flag too, which :func:`left_out` reads."""
+    built: dict = {}
+
+    @functools.wraps(build)
+    def options(*args, **kwargs):
+        from flask import current_app
+
+        key = (args, tuple(sorted(kwargs.items())), bool(current_app.testing))
+        found = built.get(key)
+        if found is None:
+            found = built[key] = tuple(build(*args, **kwargs))
+        return found
+
+    return options
 
 
 def left_out(*columns, strict: bool = True) -> list:

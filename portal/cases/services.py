@@ -34,7 +34,7 @@ from portal.cases.models import (
 )
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.models_base import left_out, paginate, utcnow
+from portal.models_base import left_out, loader_options, paginate, utcnow
 from portal.notifications import services as notifications
 from portal.orgs.models import Organization, OrgStatus
 from portal.regions import PROVINCES
@@ -198,15 +198,20 @@ def get_visible_case(user, case_id: int, *, page: bool = False) -> Case:
     """404 for unknown ids and for cases the user may not see, so drafts do not leak.
     ``page``: with what the case page shows of the case itself (unit, themes, tags, attachments)
     loaded along, one query per kind."""
+    case = db.session.get(Case, case_id, options=_case_options(page))
+    if case is None or not permissions.can_view_case(user, case):
+        raise NotFound(_("未找到该案例。"))
+    return case
+
+
+@loader_options
+def _case_options(page: bool) -> tuple:
     # With its stored section HTML (deferred, as lists do not show it) in the same query.
     options = [undefer_group("sections_html")]
     if page:
         options += [joinedload(Case.org), selectinload(Case.themes), selectinload(Case.tags),
                     selectinload(Case.attachments)]
-    case = db.session.get(Case, case_id, options=options)
-    if case is None or not permissions.can_view_case(user, case):
-        raise NotFound(_("未找到该案例。"))
-    return case
+    return tuple(options)
 
 
 @dataclass(frozen=True)
@@ -605,6 +610,7 @@ class CaseFilters:
         )
 
 
+@loader_options
 def card_options(*, themes: bool = True, org: bool = True, strict: bool = True) -> tuple:
     """Loader options for a list of cases: the long text columns (``LONG_COLUMNS``) left out,
     the unit and the themes each card shows loaded in one query per kind, not one per case.

@@ -17,6 +17,7 @@ from portal.cases.models import Case
 from portal.errors import PermissionDenied
 from portal.exports.tables import Table
 from portal.extensions import db
+from portal.models_base import loader_options
 from portal.orgs.models import Organization
 from portal.timezones import utc_to_shanghai
 from portal.urls import external_url
@@ -46,6 +47,7 @@ def _case_row(case: Case, with_status: bool) -> list:
     return row
 
 
+@loader_options
 def _case_options() -> tuple:
     return (joinedload(Case.org), selectinload(Case.themes), selectinload(Case.tags))
 

@@ -23,7 +23,7 @@ from portal.cases.models import Case, CaseStatus
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
 from portal.forms import ActionForm
-from portal.models_base import utcnow
+from portal.models_base import loader_options, utcnow
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.reviews.assignment_forms import RECOMMENDATION_LABELS, AssignReviewerForm, InternalReviewForm
@@ -65,6 +65,7 @@ def unit_label(viewer, assignment: ReviewAssignment) -> str:
 
 # Loading ----------------------------------------------------------------------------------------
 
+@loader_options
 def _row_options() -> tuple:
     """What a review row shows, one query per kind: the case (without its section text) and its
     unit, the reviewer and the internal review."""

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from portal.admin import audit
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
+from portal.models_base import loader_options
 from portal.sessions.models import AgendaItem, Event, Series, SharingSession
 from portal.sessions.services.common import MAX_DESCRIPTION, _require_manager, _text, _themes
 
@@ -51,6 +52,7 @@ def update_event(actor, event: Event, data: EventData) -> Event:
     return event
 
 
+@loader_options
 def page_options() -> tuple:
     """What the event page shows, one query per kind: its themes and its phases with their
     attending units and running orders (each item's case)."""

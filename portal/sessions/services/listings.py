@@ -9,12 +9,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal.cases.models import Theme
 from portal.extensions import db
-from portal.models_base import left_out, utcnow
+from portal.models_base import left_out, loader_options, utcnow
 from portal.sessions.models import SESSION_LONG_COLUMNS, AgendaItem, Event, SessionStatus, SharingSession
 from portal.timezones import utc_to_shanghai
 
 # Listings ---------------------------------------------------------------------------------------
 
+@loader_options
 def card_options() -> tuple:
     """What a session card (sessions/_card.html) shows, one query per kind: its event or series,
     its themes and its running order (to count the cases presented); its long text left out."""

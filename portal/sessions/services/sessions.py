@@ -13,6 +13,7 @@ from portal.admin import audit
 from portal.auth.models import User
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
+from portal.models_base import loader_options
 from portal.sessions.models import (
     AgendaItem,
     Event,
@@ -47,6 +48,7 @@ class SessionData:
     theme_ids: list[int] = field(default_factory=list)
 
 
+@loader_options
 def page_options() -> tuple:
     """What the session page shows, one query per kind: its event or series, themes, attending
     units, materials, speakers (with their expert profiles) and running order (with each item's
