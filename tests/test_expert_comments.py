@@ -374,6 +374,7 @@ def test_edit_keeps_a_revision_and_marks_edited(app, client, auth, world):
     assert state["scores"] == [(dims["创新性"], 5)]
     page = client.get(f"/cases/{world['ids']['published']}").get_data(as_text=True)
     assert "已编辑" in page and "修改后的点评" in page and "原始点评" not in page
+    assert "修改记录（1）" in page  # the author's link to the revisions
     revisions = client.get(f"/expert-comments/{comment}/revisions").get_data(as_text=True)
     assert "原始点评" in revisions and "修改后的点评" in revisions
     # A bad edit changes nothing and keeps the text in the form.
@@ -388,11 +389,14 @@ def test_edit_keeps_a_revision_and_marks_edited(app, client, auth, world):
     assert _state(app)["comments"][comment]["revisions"] == 1
     # The revisions are the author's and the admins': another expert is refused.
     auth.logout()
+    assert "修改记录" not in client.get(f"/cases/{world['ids']['published']}").get_data(as_text=True)
     auth.login(world["emails"]["reviewer"])
     assert client.get(f"/expert-comments/{comment}/revisions").status_code == 403
+    assert "修改记录" not in client.get(f"/cases/{world['ids']['published']}").get_data(as_text=True)
     auth.logout()
     auth.login(world["emails"]["admin"])
     assert "原始点评" in client.get(f"/expert-comments/{comment}/revisions").get_data(as_text=True)
+    assert "修改记录（1）" in client.get(f"/cases/{world['ids']['published']}").get_data(as_text=True)
 
 
 def test_new_comment_notifies_the_unit(app, client, auth, world):

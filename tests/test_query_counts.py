@@ -247,6 +247,19 @@ def test_a_case_with_nothing_below_it_asks_its_panels_in_one_query(app, client, 
     assert len(touching(f"/cases/{world['ids']['case_large']}")) > len(panel_tables)
 
 
+def test_a_visitor_reads_no_comment_revisions_and_no_text_of_neighbouring_cases(app, client, world):
+    """The case page loads an expert comment's revisions only for a signed-in reader (only an
+    admin or the comment's author sees them), and for the links to the cases presented before
+    and after it only their titles and who may open them, not the cases' text."""
+    seen = statements(app, client, f"/cases/{world['ids']['case_large']}")
+    assert not [s for s in seen if "expert_comment_revisions" in s]
+    neighbours = [s for s in seen if "FROM agenda_items" in s and "cases" in s]
+    assert neighbours and not [s for s in neighbours if "cases.background" in s or "cases.summary" in s], neighbours
+    login(client, "expert0@example.org")
+    assert [s for s in statements(app, client, f"/cases/{world['ids']['case_large']}")
+            if "FROM expert_comment_revisions" in s]
+
+
 def test_home(app, client, world):
     from sqlalchemy import update
 

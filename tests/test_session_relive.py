@@ -226,7 +226,7 @@ def test_neighbouring_cases_skip_talks_and_cases_the_reader_may_not_open(app, wo
                                     ids["item_b"]: (ids["item_hidden"], None)}
 
 
-def test_session_page_and_case_page_link_previous_and_next_case(client, world):
+def test_session_page_and_case_page_link_previous_and_next_case(client, auth, world):
     ids = world["ids"]
     agenda = section(client.get(f"/sessions/{ids['phase1']}").get_data(as_text=True), "agenda")
     item_a = agenda[agenda.index(f'id="agenda-{ids["item_a"]}"'):agenda.index(f'id="agenda-{ids["item_hidden"]}"')]
@@ -240,6 +240,10 @@ def test_session_page_and_case_page_link_previous_and_next_case(client, world):
     # A case presented alone in its session has no neighbours.
     alone = section(client.get(f"/cases/{ids['case_c']}").get_data(as_text=True), "case-sessions")
     assert "上一个案例：" not in alone and "下一个案例：" not in alone
+    # The unit that owns the archived case still opens it, so for them it is case b's neighbour.
+    auth.login(world["emails"]["unit"])
+    presented = section(client.get(f"/cases/{ids['case_b']}").get_data(as_text=True), "case-sessions")
+    assert f'href="/cases/{ids["case_hidden"]}">上一个案例：后来归档的案例</a>' in presented
 
 
 # The event page: cases by phase, figures that add up ------------------------------------------------

@@ -73,7 +73,7 @@ def case_detail(case) -> dict:
 
     hide_unit = permissions.is_unit_hidden_from(current_user, case)
     comments = case_comments(case)
-    presented = sessions_presenting(case, running_orders=False)
+    presented = sessions_presenting(case)
     reports = case_reports(case)
     body = case_summary(case, hide_unit=hide_unit)
     body.update({

@@ -249,7 +249,7 @@ def _layout(job: CompilationJob, spec: dict) -> bytes:
         if case is None or case.status != CaseStatus.PUBLISHED:
             continue  # unpublished since it was asked for
         comments = case_comments(case)
-        presented = sessions_presenting(case, running_orders=False)
+        presented = sessions_presenting(case)
         chapters.append({"case": case, "number": n, "comments": comments, "averages": averages(comments),
                          "sessions": list({i.session_id: i.session for i in presented}.values())})
         job.done, job.updated_at = n, utcnow()

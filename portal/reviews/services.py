@@ -15,7 +15,7 @@ from portal.auth.models import ReviewerProfile, User
 from portal.cases.models import Case, CaseStatus, Theme
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import loader_options, utcnow
 from portal.rendering import stored_html
 from portal.reviews.models import (
     ExpertComment,
@@ -342,24 +342,28 @@ def averages(comments: list[ExpertComment]) -> list[dict]:
     return sorted(out, key=lambda row: (row["dimension"].position, row["dimension"].id))
 
 
-def comment_options() -> tuple:
+@loader_options
+def comment_options(*, revisions: bool = True) -> tuple:
     """What a shown expert comment needs, one query per kind: its author with the profile, its
-    scores with their dimensions, its revisions, the unit's response and the session it names."""
+    scores with their dimensions, the unit's response, the session it names and (``revisions``)
+    its revisions."""
     from portal.sessions.models import SharingSession
 
     # The author, the response and the session (one of each per comment) joined into the
     # comments' own query; the scores and revisions (several per comment) one query each.
     return (joinedload(ExpertComment.author).joinedload(User.reviewer_profile),
             selectinload(ExpertComment.scores).joinedload(ExpertScore.dimension),
-            selectinload(ExpertComment.revisions),
+            *([selectinload(ExpertComment.revisions)] if revisions else []),
             joinedload(ExpertComment.response).joinedload(UnitResponse.org),
             joinedload(ExpertComment.session).options(joinedload(SharingSession.event),
                                                       joinedload(SharingSession.series)))
 
 
-def case_comments(case: Case) -> list[ExpertComment]:
+def case_comments(case: Case, *, revisions: bool = True) -> list[ExpertComment]:
+    """The case's expert comments, oldest first; ``revisions=False`` leaves their revisions
+    unloaded (a reader who may not see them)."""
     return list(db.session.scalars(select(ExpertComment).where(ExpertComment.case_id == case.id)
-                                   .options(*comment_options())
+                                   .options(*comment_options(revisions=revisions))
                                    .order_by(ExpertComment.created_at, ExpertComment.id)))
 
 
@@ -374,7 +378,8 @@ def case_panel(user, case, *, listed: bool = True) -> dict:
     from portal.forms import ActionForm, LazyForm
     from portal.reviews.forms import ResponseForm, expert_comment_form
 
-    comments = case_comments(case) if listed else []
+    # Only a platform admin or a comment's author sees its revisions (how many): both sign in.
+    comments = case_comments(case, revisions=bool(getattr(user, "is_authenticated", False))) if listed else []
     own = comment_of(user, case) if listed else None
     # The rubric is read only for the expert who gets the form (the averages carry their own
     # dimensions).

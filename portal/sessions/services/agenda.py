@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, load_only
 
 from portal.admin import audit
 from portal.auth.models import User
@@ -205,26 +205,38 @@ def excerpt(markdown_text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit].rstrip() + "…"
 
 
-def sessions_presenting(case: Case, *, running_orders: bool = True) -> list[AgendaItem]:
-    """The agenda items in which ``case`` was (or will be) presented, by session date, with each
-    session's title parts and (``running_orders``) its running order and the cases in it, for
-    the neighbouring cases: one query per kind."""
-    from portal.cases.services import card_options
-
-    session_options = [joinedload(SharingSession.event), joinedload(SharingSession.series)]
-    if running_orders:
-        session_options.append(selectinload(SharingSession.agenda).selectinload(AgendaItem.case).options(
-            *card_options(themes=False, org=False, strict=False)))
+def sessions_presenting(case: Case) -> list[AgendaItem]:
+    """The agenda items in which ``case`` was (or will be) presented, by session date, each with
+    its session and the session's title parts, in one query."""
     return list(db.session.scalars(
         select(AgendaItem).join(AgendaItem.session)
         .where(AgendaItem.case_id == case.id)
-        .options(contains_eager(AgendaItem.session).options(*session_options))
+        .options(contains_eager(AgendaItem.session).options(
+            joinedload(SharingSession.event), joinedload(SharingSession.series)))
         .order_by(SharingSession.starts_at, AgendaItem.id)))
+
+
+def case_items_of(session_ids) -> dict[int, list[AgendaItem]]:
+    """Session id -> its case items in running order, for the links to neighbouring cases: each
+    item's title and case, of the case only what says who may open it (status, unit). One query
+    for all the sessions; no section text, no themes."""
+    out: dict[int, list[AgendaItem]] = {session_id: [] for session_id in session_ids}
+    if not out:
+        return out
+    items = db.session.scalars(
+        select(AgendaItem).where(AgendaItem.session_id.in_(out), AgendaItem.kind == AgendaKind.CASE)
+        .options(load_only(AgendaItem.session_id, AgendaItem.position, AgendaItem.kind, AgendaItem.title,
+                           AgendaItem.case_id),
+                 joinedload(AgendaItem.case).load_only(Case.status, Case.org_id))
+        .order_by(AgendaItem.session_id, AgendaItem.position, AgendaItem.id))
+    for item in items:
+        out[item.session_id].append(item)
+    return out
 
 
 def comment_session_choices(case: Case) -> list[SharingSession]:
     """Sessions an expert comment on ``case`` may say it was given in: those presenting the case."""
-    return [item.session for item in sessions_presenting(case, running_orders=False)]
+    return [item.session for item in sessions_presenting(case)]
 
 
 def check_comment_session(case: Case, session_id: int | None) -> int | None:

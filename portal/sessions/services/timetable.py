@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal import permissions
 from portal.sessions.models import AgendaItem, AgendaKind, Event, SharingSession
-from portal.sessions.services.agenda import ordered_agenda, sessions_presenting
+from portal.sessions.services.agenda import case_items_of, ordered_agenda, sessions_presenting
 from portal.sessions.services.times import phase_label, watch_url
 from portal.timezones import as_shanghai, utc_to_shanghai
 
@@ -105,9 +105,9 @@ def case_sessions_panel(user, case, *, listed: bool = True) -> dict:
     if case is None or case.id is None or not listed:
         return {"case_sessions": [], "case_neighbours": {}}
     items = sessions_presenting(case)
-    neighbours = {}
-    for item in items:
-        neighbours[item.id] = case_neighbours(user, ordered_agenda(item.session)).get(item.id, (None, None))
+    running_orders = case_items_of({item.session_id for item in items})
+    neighbours = {item.id: case_neighbours(user, running_orders[item.session_id]).get(item.id, (None, None))
+                  for item in items}
     return {"case_sessions": items, "case_neighbours": neighbours}
 
 
