@@ -146,6 +146,27 @@ def test_phone_header_is_one_row_with_a_menu(live_server, page, world):
     expect(page).to_have_url(f"{base}/admin/")
 
 
+def test_phone_header_buttons_work_before_the_deferred_scripts_have_run(live_server, page, world):
+    """The header's buttons show from the first paint, so they are handled by js/early.js (in
+    <head>, not deferred): here the deferred scripts never arrive, and both buttons still work."""
+    base = live_server.url
+    page.set_viewport_size(PHONE)
+    page.route(re.compile(r".*/static/js/(site|responsive)\.js.*"), lambda route: route.abort())
+    page.goto(f"{base}/cases")
+    top = header(page)
+    menu = top.get_by_role("button", name="菜单")
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_role("navigation", name="主导航").get_by_role("link", name="分享会")).to_be_visible()
+    search = top.get_by_role("button", name="搜索框")
+    search.click()
+    expect(top.get_by_role("combobox", name="搜索案例")).to_be_focused()
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    page.keyboard.press("Escape")
+    expect(search).to_have_attribute("aria-expanded", "false")
+    expect(search).to_be_focused()
+
+
 def test_desktop_header_filters_and_tables_stay_as_they_were(live_server, page, world):
     base = live_server.url
     page.set_viewport_size(DESKTOP)
