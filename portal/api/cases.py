@@ -52,7 +52,7 @@ def case_summary(case, *, hide_unit: bool = False) -> dict:
 
 
 @bp.route("/cases")
-@bp.arguments(CaseListArgs, location="query", error_status_code=400)
+@bp.arguments(CaseListArgs(), location="query", error_status_code=400)
 @bp.response(200, schemas.CasePage)
 @documented(bp)
 def case_list(args):

@@ -30,7 +30,7 @@ def unit_summary(org) -> dict:
 
 
 @bp.route("/units")
-@bp.arguments(UnitListArgs, location="query", error_status_code=400)
+@bp.arguments(UnitListArgs(), location="query", error_status_code=400)
 @bp.response(200, schemas.UnitPage)
 @documented(bp)
 def unit_list(args):
@@ -77,7 +77,7 @@ def expert_summary(profile, comment_count: int) -> dict:
 
 
 @bp.route("/experts")
-@bp.arguments(ExpertListArgs, location="query", error_status_code=400)
+@bp.arguments(ExpertListArgs(), location="query", error_status_code=400)
 @bp.response(200, schemas.ExpertPage)
 @documented(bp)
 def expert_list(args):
@@ -125,7 +125,7 @@ def expert(user_id: int):
 
 
 @bp.route("/themes")
-@bp.arguments(Args, location="query", error_status_code=400)
+@bp.arguments(Args(), location="query", error_status_code=400)
 @bp.response(200, schemas.ThemeList)
 @documented(bp)
 def themes(_args):

@@ -43,7 +43,7 @@ def session_summary(session: SharingSession) -> dict:
 
 
 @bp.route("/sessions")
-@bp.arguments(SessionListArgs, location="query", error_status_code=400)
+@bp.arguments(SessionListArgs(), location="query", error_status_code=400)
 @bp.response(200, schemas.SessionPage)
 @documented(bp)
 def session_list(args):
@@ -110,7 +110,7 @@ def event_summary(event: Event) -> dict:
 
 
 @bp.route("/events")
-@bp.arguments(PageArgs, location="query", error_status_code=400)
+@bp.arguments(PageArgs(), location="query", error_status_code=400)
 @bp.response(200, schemas.EventPage)
 @documented(bp)
 def event_list(args):

@@ -94,7 +94,7 @@ class SearchResult(Schema):
 
 
 @bp.route("/search")
-@bp.arguments(SearchArgs, location="query", error_status_code=400)
+@bp.arguments(SearchArgs(), location="query", error_status_code=400)
 @bp.response(200, SearchResult)
 @documented(bp, not_modified=False)
 def search(args):

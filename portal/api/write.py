@@ -116,7 +116,7 @@ def _answer(case, status: int = 200):
 
 
 @bp.route("/cases", methods=["POST"])
-@bp.arguments(CaseInput, location="json", error_status_code=400)
+@bp.arguments(CaseInput(), location="json", error_status_code=400)
 @bp.response(201, schemas.CaseDetail)
 @_writes
 @_limited
@@ -133,7 +133,7 @@ def create_case(data):
 
 
 @bp.route("/cases/<int:case_id>", methods=["PATCH"])
-@bp.arguments(CaseInput, location="json", error_status_code=400)
+@bp.arguments(CaseInput(), location="json", error_status_code=400)
 @bp.response(200, schemas.CaseDetail)
 @_writes
 @_limited
