@@ -224,7 +224,7 @@ def case_items_of(session_ids) -> dict[int, list[AgendaItem]]:
     if not out:
         return out
     items = db.session.scalars(
-        select(AgendaItem).where(AgendaItem.session_id.in_(out), AgendaItem.kind == AgendaKind.CASE)
+        select(AgendaItem).where(AgendaItem.session_id.in_(list(out)), AgendaItem.kind == AgendaKind.CASE)
         .options(load_only(AgendaItem.session_id, AgendaItem.position, AgendaItem.kind, AgendaItem.title,
                            AgendaItem.case_id),
                  joinedload(AgendaItem.case).load_only(Case.status, Case.org_id))
