@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -376,3 +377,17 @@ def test_a_pass_that_writes_nothing_leaves_no_files_and_an_empty_outbox_waits_fo
             search_index.discard(held)
         assert sorted(os.listdir(folder)) == before
     assert found(client, "食堂") == {case_id}
+
+
+def test_an_index_folder_deleted_by_hand_is_replaced_by_an_empty_one(app, client, org_id, runner):
+    """The ``current`` link is read on every search; if the folder it names is gone, the next
+    search starts an empty index (and says nothing is found) instead of failing, and a reindex
+    fills it again."""
+    case = make_case(app, org_id, "楼道微更新", "居民共同商议楼道改造。")
+    gone = current_target(app)
+    shutil.rmtree(gone)
+    assert client.get("/search", query_string={"q": "楼道"}).status_code == 200
+    assert found(client, "楼道") == set()
+    assert current_target(app) != gone and current_target(app).is_dir()
+    assert runner.invoke(args=["search", "reindex"]).exit_code == 0
+    assert found(client, "楼道") == {case}

@@ -18,7 +18,7 @@ import re
 import threading
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 
 from portal.search.analysis import HERE, fold
 
@@ -31,13 +31,22 @@ _lock = threading.Lock()
 _cache: dict[tuple, dict[str, tuple[tuple[str, float], ...]]] = {}
 
 
-def _files() -> list[tuple[Path, float]]:
+def _files() -> list[tuple[Path, float, tuple]]:
+    """(path, weight, (mtime, size)) of each vocabulary file there is. Looked at once per request
+    (application context): planning a query asks for the table once per word and variant, and
+    each look had cost a search four file-system calls per file."""
+    if has_app_context() and "search_vocabulary_files" in g:
+        return g.search_vocabulary_files
     files = []
     for name, weight in VOCABULARIES:
-        files.append((HERE / name, weight))
-        extra = Path(current_app.instance_path) / name
-        if extra.exists():
-            files.append((extra, weight))
+        for path in (HERE / name, Path(current_app.instance_path) / name):
+            try:
+                found = path.stat()
+            except FileNotFoundError:
+                continue
+            files.append((path, weight, (found.st_mtime_ns, found.st_size)))
+    if has_app_context():
+        g.search_vocabulary_files = files
     return files
 
 
@@ -55,18 +64,18 @@ def parse(text: str) -> list[tuple[str, ...]]:
 
 def version() -> tuple:
     """Identifies the current content of the vocabulary files (part of the search result cache key)."""
-    return tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f, _w in _files())
+    return tuple((str(f), *stamp) for f, _w, stamp in _files())
 
 
 def table() -> dict[str, tuple[tuple[str, float], ...]]:
     """term -> ((alternative, weight), ...), the term itself first with weight 1. A term in both
     vocabularies keeps its higher weight. Re-read when a file changes."""
     files = _files()
-    key = tuple((str(f), f.stat().st_mtime_ns, f.stat().st_size) for f, _w in files)
+    key = tuple((str(f), *stamp) for f, _w, stamp in files)
     with _lock:
         if key not in _cache:
             mapping: dict[str, dict[str, float]] = {}
-            for f, weight in files:
+            for f, weight, _stamp in files:
                 for group in parse(f.read_text(encoding="utf-8")):
                     for term in group:
                         bucket = mapping.setdefault(term, {term: 1.0})
