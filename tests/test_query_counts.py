@@ -260,6 +260,16 @@ def test_a_visitor_reads_no_comment_revisions_and_no_text_of_neighbouring_cases(
             if "FROM expert_comment_revisions" in s]
 
 
+def test_a_past_session_counts_its_registrations_for_the_organizers_only(app, client, world):
+    """A held session's page shows its registration figures to its organizers only, so a
+    visitor's view does not count them."""
+    url = f"/sessions/{world['ids']['session_large']}"
+    assert not [s for s in statements(app, client, url) if "session_registrations" in s]
+    login(client, world["admin"])
+    assert [s for s in statements(app, client, url) if "session_registrations" in s]
+    assert "报名 0 人" in client.get(url).get_data(as_text=True)
+
+
 def test_home(app, client, world):
     from sqlalchemy import update
 

@@ -583,7 +583,9 @@ def session_panel(user, session) -> dict:
     refusal = registration_refusal(sharing)
     admin = permissions.can_see_session_registrations(user, sharing)
     over = registration_over(sharing)
-    by_status = counts(sharing)
+    show_registration = admin or not over
+    # Past sessions, most of the archive, show their registrations to the organizers only.
+    by_status = counts(sharing) if show_registration else {}
     registered = by_status.get(RegistrationStatus.REGISTERED, 0)
     panel = Panel(
         session=sharing, registration=reg,
@@ -598,7 +600,7 @@ def session_panel(user, session) -> dict:
         own_proposals=unit_proposals(user, sharing),
         can_decide=admin,
         over=over,
-        show_registration=admin or not over,
+        show_registration=show_registration,
     )
     if admin:
         panel.registered = registrants(sharing, RegistrationStatus.REGISTERED)
