@@ -69,9 +69,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from portal import sqlite
+    from portal import prepared, sqlite
 
     sqlite.init_app(app)
+    prepared.init_app(app)
 
     @login_manager.user_loader
     def load_user(user_id: str):

@@ -15,6 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: The value converter turns the string into the type the app expects.
 ENV_SETTINGS: dict[str, tuple[str, type]] = {
     "PORTAL_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "PORTAL_DATABASE_PREPARED_STATEMENTS": ("DATABASE_PREPARED_STATEMENTS", bool),
     "PORTAL_SECRET_KEY": ("SECRET_KEY", str),
     "PORTAL_RATELIMIT_STORAGE": ("RATELIMIT_STORAGE_URI", str),
     "PORTAL_ENV": ("PORTAL_ENV", str),
@@ -64,6 +65,9 @@ def defaults(instance: Path) -> dict:
         "SECRET_KEY": None,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance / 'portal.db'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # PostgreSQL: the busiest pages' statements prepared, planned once per connection
+        # (portal/prepared.py); off behind a pooler that cannot carry them.
+        "DATABASE_PREPARED_STATEMENTS": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         # Explicit: Flask-Limiter otherwise takes the previous app's choice (one limiter object),
         # so an app made after one with limits off would silently have none.

@@ -10,6 +10,7 @@ from portal.errors import PermissionDenied, ValidationError
 from portal.extensions import db
 from portal.forms import ActionForm
 from portal.orgs.models import Organization
+from portal.prepared import prepared_statements
 from portal.regions import PROVINCES
 from portal.storage import upload_dir
 from portal.urls import query_int
@@ -89,6 +90,7 @@ def queue():
 
 
 @bp.route("/cases/<int:case_id>")
+@prepared_statements
 def show(case_id: int):
     case = services.get_visible_case(current_user, case_id, page=True)
     if case.is_published and not permissions.is_case_unit_member(current_user, case):

@@ -3,6 +3,7 @@ from flask_login import current_user
 
 from portal.forms import ActionForm, LazyForm
 from portal.main import services
+from portal.prepared import prepared_statements
 from portal.urls import safe_next_url
 
 bp = Blueprint("main", __name__)
@@ -13,6 +14,7 @@ ROBOTS_DISALLOW = ("/admin/", "/auth/", "/api/", "/notifications", "/review/", "
 
 
 @bp.route("/")
+@prepared_statements
 def index():
     return render_template("main/index.html", home=services.home_page_data(current_user),
                            action_form=LazyForm(ActionForm))

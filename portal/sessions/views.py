@@ -10,6 +10,7 @@ from portal.cases import page as case_page
 from portal.cases import services as case_services
 from portal.errors import ValidationError
 from portal.forms import ActionForm
+from portal.prepared import prepared_statements
 from portal.sessions import participation, services
 from portal.sessions.forms import (
     AgendaForm,
@@ -83,6 +84,7 @@ def index():
 
 
 @bp.route("/sessions/<int:session_id>")
+@prepared_statements
 def show(session_id: int):
     session = services.get_session(session_id, page=True)
     materials = [(m, permissions.can_view_session_material(current_user, m)) for m in session.materials]
