@@ -39,8 +39,9 @@ _NEVER = 2**62
 
 
 def prepared_statements(view):
-    """Mark a view whose statements look things up by key: they are prepared on the connection
-    and planned once, not on every view."""
+    """Mark a view whose statements look things up by key (a case, a unit, a session) or have
+    no parameters worth a plan of their own: they are prepared on the connection and planned
+    once, not on every view. Not for the case list's filters."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         token = _PREPARE.set(True)

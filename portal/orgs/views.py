@@ -6,6 +6,7 @@ from portal.extensions import db
 from portal.forms import ActionForm
 from portal.orgs import services
 from portal.orgs.forms import InviteForm, OrgForm, RoleForm
+from portal.prepared import prepared_statements
 from portal.regions import PROVINCES
 from portal.urls import query_int
 from portal.web import FAILED, run_form_action
@@ -49,6 +50,7 @@ def apply():
 
 
 @bp.route("/<int:org_id>")
+@prepared_statements
 def show(org_id: int):
     from portal.cases.services import org_published_cases
 

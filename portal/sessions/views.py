@@ -76,6 +76,7 @@ def _session_helpers():
 # Public pages ------------------------------------------------------------------------------------
 
 @bp.route("/sessions")
+@prepared_statements
 def index():
     filters = services.SessionFilters(q=request.args.get("q", "").strip()[:100],
                                       theme=request.args.get("theme", type=query_int))
