@@ -85,6 +85,8 @@ def read_only(session: Session) -> bool:
 def _end_request(exc: BaseException | None) -> None:
     from portal.extensions import db
 
+    if not db.session.registry.has():  # this context never used the database
+        return
     session = db.session()
     expire = session.expire_on_commit
     try:
