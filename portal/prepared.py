@@ -41,7 +41,8 @@ _NEVER = 2**62
 def prepared_statements(view):
     """Mark a view whose statements look things up by key (a case, a unit, a session) or have
     no parameters worth a plan of their own: they are prepared on the connection and planned
-    once, not on every view. Not for the case list's filters."""
+    once, not on every view. Not for the case list's filters; the sessions list's filters read a
+    table of a few hundred rows, where any plan is cheap."""
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         token = _PREPARE.set(True)
