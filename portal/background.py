@@ -32,6 +32,7 @@ class OutboxWorker:
         self._event = threading.Event()
         self._pid: int | None = None
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
         self._lock = threading.Lock()
 
     def _current_mode(self) -> str:
@@ -60,14 +61,28 @@ class OutboxWorker:
             if self._running():
                 return
             self._pid = os.getpid()
-            self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._loop, args=(self._stop,), name=self.name,
+                                            daemon=True)
             self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        """End the thread after its current pass (tests do, before they swap the database under
+        it)."""
+        thread = self._thread
+        if thread is None or not thread.is_alive() or self._pid != os.getpid():
+            return
+        self._stop.set()
+        self._event.set()
+        thread.join(timeout)
 
     def _running(self) -> bool:
         return self._pid == os.getpid() and self._thread is not None and self._thread.is_alive()
 
-    def _loop(self) -> None:
-        while True:
+    def _loop(self, stop: threading.Event) -> None:
+        # Ends when stopped or when the mode is no longer "thread" (a later notify() or request
+        # starts a new thread if it becomes "thread" again).
+        while not stop.is_set() and self._current_mode() == "thread":
             self.run_once()  # the first pass picks up rows left by earlier processes
             self.after_pass()
             self._event.wait(timeout=self.app.config[self.poll_setting])

@@ -365,6 +365,11 @@ def app(request, database, tmp_path, app_config, tmp_path_factory):
         _now_holds(app, database, "seeded")
     _CURRENT["sign_ins"] = {}
     yield app
+    # A test that chose MAIL_DELIVERY (or another outbox) "thread" left a thread polling this
+    # app's database; the next test may replace that file while the thread reads it.
+    for worker in ("portal_mail_sender", "portal_indexer", "portal_compilation_builder"):
+        if worker in app.extensions:
+            app.extensions[worker].stop()
     with app.app_context():
         _db.session.remove()
         # Shared apps keep their PostgreSQL connections from test to test (a new connection

@@ -182,3 +182,24 @@ def test_a_savepoint_ending_does_not_send_before_the_transaction_commits(app, ca
         db.session.commit()
         assert sorted(m["Subject"] for m in mail_messages(app)) == ["保存点内", "保存点外"]
     assert "database is locked" not in caplog.text and "mail delivery failed" not in caplog.text
+
+
+def test_the_sender_thread_ends_when_stopped_or_when_its_mode_changes(app):
+    """A sending thread left behind kept reading a database file that the next test (or a
+    restore) replaced: "disk I/O error" in a later test's log."""
+    import time
+
+    app.config.update(MAIL_DELIVERY="thread", MAIL_POLL_SECONDS=0.05)
+    sender = app.extensions["portal_mail_sender"]
+    sender.ensure_started()
+    assert sender._running()
+    sender.stop()
+    assert not sender._running()
+
+    sender.ensure_started()
+    assert sender._running()
+    app.config["MAIL_DELIVERY"] = "off"
+    deadline = time.monotonic() + 10
+    while sender._running() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not sender._running()
