@@ -247,6 +247,38 @@ def test_a_case_with_nothing_below_it_asks_its_panels_in_one_query(app, client, 
     assert len(touching(f"/cases/{world['ids']['case_large']}")) > len(panel_tables)
 
 
+def test_the_case_page_builds_its_own_statements_once(app, client, world):
+    """The case page's lists (expert comments, sessions and their running orders, awards,
+    adoption reports, discussion, which of them a case has) are statements built once and reused
+    with the case's id as a parameter: SQLAlchemy keeps a statement's cache key on the object, and
+    computing it again walked the whole statement on every view (models_base.statement)."""
+    from portal.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    executed: list = []
+
+    def record(conn, clause, multiparams, params, execution_options):
+        executed.append(clause)
+
+    url = f"/cases/{world['ids']['case_large']}"
+    event.listen(engine, "before_execute", record)
+    try:
+        views = []
+        for _ in range(2):
+            executed.clear()
+            assert client.get(url).status_code == 200
+            views.append(list(executed))
+    finally:
+        event.remove(engine, "before_execute", record)
+    first, second = views
+    panels = [s for s in second if any(t in str(s) for t in
+                                       ("expert_comments", "agenda_items", "call_entries", "adoption_reports",
+                                        "FROM comments"))]
+    assert len(panels) >= 6, [str(s)[:80] for s in second]
+    assert all(any(s is f for f in first) for s in panels), [str(s)[:80] for s in panels]
+
+
 def test_a_visitor_reads_no_comment_revisions_and_no_text_of_neighbouring_cases(app, client, world):
     """The case page loads an expert comment's revisions only for a signed-in reader (only an
     admin or the comment's author sees them), and for the links to the cases presented before

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 
 from portal import permissions
@@ -19,7 +19,7 @@ from portal.adoptions.models import AdoptionKind, AdoptionReport
 from portal.cases.models import Case, CaseStatus
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import statement, utcnow
 from portal.orgs.models import Organization, OrgStatus
 
 KIND_LABELS = {AdoptionKind.ADOPTED: _l("直接借鉴"), AdoptionKind.ADAPTED: _l("改造后借鉴")}
@@ -106,11 +106,15 @@ def delete_report(user, report: AdoptionReport) -> None:
 
 def case_reports(case: Case) -> list[AdoptionReport]:
     """The reports shown on the case page: from units that are (still) verified."""
-    return list(db.session.scalars(
-        select(AdoptionReport).join(Organization, Organization.id == AdoptionReport.org_id)
-        .where(AdoptionReport.case_id == case.id, Organization.status == OrgStatus.VERIFIED)
-        .options(contains_eager(AdoptionReport.org))
-        .order_by(AdoptionReport.created_at, AdoptionReport.id)))
+    return list(db.session.scalars(_reports_statement(), {"case_id": case.id}))
+
+
+@statement
+def _reports_statement():
+    return (select(AdoptionReport).join(Organization, Organization.id == AdoptionReport.org_id)
+            .where(AdoptionReport.case_id == bindparam("case_id"), Organization.status == OrgStatus.VERIFIED)
+            .options(contains_eager(AdoptionReport.org))
+            .order_by(AdoptionReport.created_at, AdoptionReport.id))
 
 
 def case_has_reports(case_id):

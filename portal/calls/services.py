@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -41,7 +41,7 @@ from portal.calls.models import (
 from portal.cases.models import SECTIONS, Case, CaseStatus, Theme
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.models_base import lock_row, utcnow
+from portal.models_base import lock_row, statement, utcnow
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.orgs.models import Membership, Organization, OrgStatus, OrgType
@@ -1083,13 +1083,17 @@ def case_awards(case_ids) -> dict[int, list[tuple[CaseCall, AwardLevel]]]:
     ids = list(case_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(CallEntry.case_id, CaseCall, AwardLevel).join(CaseCall, CaseCall.id == CallEntry.call_id)
-        .join(AwardLevel, AwardLevel.id == CallEntry.award_level_id)
-        .where(CallEntry.case_id.in_(ids), CallEntry.status == EntryStatus.ENTERED,
-               CaseCall.results_published_at.is_not(None))
-        .order_by(CaseCall.results_published_at.desc(), AwardLevel.position)).all()
+    rows = db.session.execute(_awards_statement(), {"case_ids": ids}).all()
     out: dict[int, list] = defaultdict(list)
     for case_id, call, level in rows:
         out[case_id].append((call, level))
     return dict(out)
+
+
+@statement
+def _awards_statement():
+    return (select(CallEntry.case_id, CaseCall, AwardLevel).join(CaseCall, CaseCall.id == CallEntry.call_id)
+            .join(AwardLevel, AwardLevel.id == CallEntry.award_level_id)
+            .where(CallEntry.case_id.in_(bindparam("case_ids", expanding=True)),
+                   CallEntry.status == EntryStatus.ENTERED, CaseCall.results_published_at.is_not(None))
+            .order_by(CaseCall.results_published_at.desc(), AwardLevel.position))

@@ -74,8 +74,13 @@ def cases_version() -> int | None:
     """The counter of the cases (None when the row is missing: nothing is cached then), read
     once per request."""
     if _VERSION not in g:
-        setattr(g, _VERSION, db.session.scalar(select(FacetVersion.version).where(FacetVersion.name == CASES)))
+        setattr(g, _VERSION, db.session.scalar(_version_statement()))
     return g.get(_VERSION)
+
+
+@cache
+def _version_statement():
+    return select(FacetVersion.version).where(FacetVersion.name == CASES)  # built once: see models_base.statement
 
 
 def cached(name: str, compute, *, seconds: float | None = None):

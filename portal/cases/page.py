@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from flask import Flask, current_app, render_template
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from portal import permissions
 from portal.cases import services
@@ -160,7 +160,12 @@ def _listed(case, panels) -> dict[str, bool]:
     asking = [p for p in panels if p.has is not None]
     if not asking or case.id is None:
         return {p.name: True for p in asking}  # nothing saved to ask about: each panel looks itself
-    row = db.session.execute(select(*(p.has(case.id).label(f"has_{i}") for i, p in enumerate(asking)))).one()
+    registry = _registry(current_app)
+    key = tuple(p.name for p in asking)
+    if registry.get("listed", (None,))[0] != key:  # built once (see models_base.statement)
+        registry["listed"] = (key, select(*(p.has(bindparam("case_id")).label(f"has_{i}")
+                                            for i, p in enumerate(asking))))
+    row = db.session.execute(registry["listed"][1], {"case_id": case.id}).one()
     return {p.name: bool(answer) for p, answer in zip(asking, row, strict=True)}
 
 

@@ -11,7 +11,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload, undefer_group
 
 from portal import permissions, storage, uploads
@@ -34,7 +34,7 @@ from portal.cases.models import (
 )
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.models_base import left_out, loader_options, paginate, utcnow
+from portal.models_base import left_out, loader_options, paginate, statement, utcnow
 from portal.notifications import services as notifications
 from portal.orgs.models import Organization, OrgStatus
 from portal.regions import PROVINCES
@@ -230,11 +230,16 @@ def published_links(case_ids) -> list[CaseLink]:
     case_ids = list(case_ids)
     if not case_ids:
         return []
-    rows = db.session.execute(
-        select(Case.id, Case.title, Organization.name, Case.province).join(Organization, Case.org_id == Organization.id)
-        .where(Case.id.in_(case_ids), Case.status == CaseStatus.PUBLISHED)).all()
+    rows = db.session.execute(_links_statement(), {"case_ids": case_ids}).all()
     found = {row[0]: CaseLink(*row) for row in rows}
     return [found[i] for i in case_ids if i in found]
+
+
+@statement
+def _links_statement():
+    return (select(Case.id, Case.title, Organization.name, Case.province)
+            .join(Organization, Case.org_id == Organization.id)
+            .where(Case.id.in_(bindparam("case_ids", expanding=True)), Case.status == CaseStatus.PUBLISHED))
 
 
 # Editing ------------------------------------------------------------------------------

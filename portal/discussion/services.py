@@ -30,7 +30,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import permissions
@@ -40,7 +40,7 @@ from portal.cases.models import Case, CaseStatus
 from portal.discussion.models import Comment, CommentReport, CommentStatus
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.models_base import utcnow
+from portal.models_base import statement, utcnow
 from portal.notifications.models import Kind
 from portal.notifications.services import notify
 from portal.text import render_markdown
@@ -409,12 +409,8 @@ def _entry(user, comment: Comment) -> Entry | None:
 def threads(user, case: Case) -> list[Entry]:
     # The reports decide a moderator's buttons (permissions.can_moderate_comment); nobody else's
     # page reads them.
-    options = [joinedload(Comment.author)]
-    if permissions.can_moderate(user):
-        options.append(selectinload(Comment.reports))
-    comments = db.session.scalars(
-        select(Comment).where(Comment.case_id == case.id).options(*options)
-        .order_by(Comment.created_at, Comment.id)).unique().all()
+    comments = db.session.scalars(_threads_statement(permissions.can_moderate(user)),
+                                  {"case_id": case.id}).unique().all()
     replies: dict[int, list[Comment]] = {}
     for c in comments:
         if c.parent_id is not None:
@@ -431,6 +427,15 @@ def threads(user, case: Case) -> list[Entry]:
             continue
         out.append(entry)
     return out
+
+
+@statement
+def _threads_statement(moderator: bool):
+    options = [joinedload(Comment.author)]
+    if moderator:
+        options.append(selectinload(Comment.reports))
+    return (select(Comment).where(Comment.case_id == bindparam("case_id")).options(*options)
+            .order_by(Comment.created_at, Comment.id))
 
 
 def case_has_comments(case_id):

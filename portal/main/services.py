@@ -20,6 +20,7 @@ from portal.cases import facets
 from portal.cases.facets import ThemeRef
 from portal.cases.models import Case, CaseStatus
 from portal.extensions import db
+from portal.models_base import statement
 from portal.orgs.models import Membership, Organization, OrgStatus
 from portal.reviews.models import AssignmentStatus, ExpertComment
 from portal.sessions.models import Registration, SessionStatus, SharingSession
@@ -92,6 +93,16 @@ def featured_and_latest(featured_limit: int = FEATURED_LIMIT,
                         latest_limit: int = LATEST_LIMIT) -> tuple[list[Case], list[Case]]:
     """The newest featured cases, and the newest published cases apart from those, each newest
     first: one query for both lists' cases and one for their themes."""
+    cases = list(db.session.scalars(_featured_and_latest_statement(featured_limit, latest_limit)))
+    # The featured ones shown are the newest featured among them (a featured case beyond the
+    # first few may also be among the latest).
+    featured = [c for c in cases if c.featured][:featured_limit]
+    shown = {c.id for c in featured}
+    return featured, [c for c in cases if c.id not in shown][:latest_limit]
+
+
+@statement
+def _featured_and_latest_statement(featured_limit: int, latest_limit: int):
     from portal.cases.services import card_options
 
     published = select(Case.id).where(Case.status == CaseStatus.PUBLISHED)
@@ -99,13 +110,7 @@ def featured_and_latest(featured_limit: int = FEATURED_LIMIT,
     latest_ids = _newest_first(published.where(Case.id.not_in(featured_ids.scalar_subquery()))).limit(latest_limit)
     # Each side is its own subquery, so each keeps its ORDER BY ... LIMIT inside the UNION.
     chosen = union_all(select(featured_ids.subquery().c.id), select(latest_ids.subquery().c.id))
-    cases = list(db.session.scalars(_newest_first(select(Case).where(Case.id.in_(chosen.scalar_subquery())))
-                                    .options(*card_options())))
-    # The featured ones shown are the newest featured among them (a featured case beyond the
-    # first few may also be among the latest).
-    featured = [c for c in cases if c.featured][:featured_limit]
-    shown = {c.id for c in featured}
-    return featured, [c for c in cases if c.id not in shown][:latest_limit]
+    return _newest_first(select(Case).where(Case.id.in_(chosen.scalar_subquery()))).options(*card_options())
 
 
 def next_session(user) -> NextSession | None:
@@ -124,8 +129,13 @@ def next_session(user) -> NextSession | None:
 
 
 def last_archived_session() -> SharingSession | None:
-    return db.session.scalar(select(SharingSession).where(SharingSession.status == SessionStatus.ARCHIVED)
-                             .order_by(SharingSession.starts_at.desc(), SharingSession.id.desc()).limit(1))
+    return db.session.scalar(_last_archived_statement())
+
+
+@statement
+def _last_archived_statement():
+    return (select(SharingSession).where(SharingSession.status == SessionStatus.ARCHIVED)
+            .order_by(SharingSession.starts_at.desc(), SharingSession.id.desc()).limit(1))
 
 
 def recent_expert_comments(limit: int = COMMENTS_LIMIT) -> list[ExpertComment]:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from portal import permissions, storage, uploads
@@ -15,7 +15,7 @@ from portal.auth.models import ReviewerProfile, User
 from portal.cases.models import Case, CaseStatus, Theme
 from portal.errors import NotFound, PermissionDenied, ValidationError
 from portal.extensions import db
-from portal.models_base import loader_options, utcnow
+from portal.models_base import loader_options, statement, utcnow
 from portal.rendering import stored_html
 from portal.reviews.models import (
     ExpertComment,
@@ -362,9 +362,13 @@ def comment_options(*, revisions: bool = True) -> tuple:
 def case_comments(case: Case, *, revisions: bool = True) -> list[ExpertComment]:
     """The case's expert comments, oldest first; ``revisions=False`` leaves their revisions
     unloaded (a reader who may not see them)."""
-    return list(db.session.scalars(select(ExpertComment).where(ExpertComment.case_id == case.id)
-                                   .options(*comment_options(revisions=revisions))
-                                   .order_by(ExpertComment.created_at, ExpertComment.id)))
+    return list(db.session.scalars(_case_comments_statement(revisions), {"case_id": case.id}))
+
+
+@statement
+def _case_comments_statement(revisions: bool):
+    return (select(ExpertComment).where(ExpertComment.case_id == bindparam("case_id"))
+            .options(*comment_options(revisions=revisions)).order_by(ExpertComment.created_at, ExpertComment.id))
 
 
 def case_has_comments(case_id):
@@ -400,6 +404,12 @@ def recent_public_comments(limit: int, *, author_id: int | None = None, scores: 
     their case and unit; ``scores``: with their scores too. A public expert comment is always
     signed: a reviewer whose assignment hides them from the unit may not post one
     (_may_comment), so nothing here can reveal a hidden reviewer."""
+    query = _recent_comments_statement(limit, by_author=author_id is not None, scores=scores)
+    return list(db.session.scalars(query, {"author_id": author_id} if author_id is not None else {}))
+
+
+@statement
+def _recent_comments_statement(limit: int, *, by_author: bool, scores: bool):
     from portal.cases.services import card_options
 
     # The author and the case (one each per comment) come in the comments' own query: the case
@@ -411,9 +421,7 @@ def recent_public_comments(limit: int, *, author_id: int | None = None, scores: 
     query = (select(ExpertComment).join(Case, Case.id == ExpertComment.case_id)
              .where(Case.status == CaseStatus.PUBLISHED).options(*options)
              .order_by(ExpertComment.created_at.desc(), ExpertComment.id.desc()).limit(limit))
-    if author_id is not None:
-        query = query.where(ExpertComment.author_id == author_id)
-    return list(db.session.scalars(query))
+    return query.where(ExpertComment.author_id == bindparam("author_id")) if by_author else query
 
 
 # Expert directory --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload, load_only
 
 from portal.admin import audit
@@ -13,6 +13,7 @@ from portal.auth.models import User
 from portal.cases.models import Case, CaseStatus
 from portal.errors import NotFound, ValidationError
 from portal.extensions import db
+from portal.models_base import statement
 from portal.orgs.models import Organization, OrgStatus
 from portal.sessions.models import AgendaItem, AgendaKind, SharingSession
 from portal.sessions.services.common import MAX_DURATION_MINUTES, _count, _require_manager, _text
@@ -179,21 +180,28 @@ def case_from_reference(text: str) -> int | None:
 
 def agenda_comments(session: SharingSession) -> dict[int, list]:
     """Expert comments given in this session, per agenda item id (published cases only)."""
-    from portal.reviews.models import ExpertComment
 
     case_items = {i.case_id: i.id for i in session.agenda if i.case_id}
     if not case_items or session.id is None:
         return {}
-    comments = db.session.scalars(
-        select(ExpertComment).join(Case, Case.id == ExpertComment.case_id)
-        .where(ExpertComment.session_id == session.id, ExpertComment.case_id.in_(list(case_items)),
-               Case.status == CaseStatus.PUBLISHED)
-        .options(joinedload(ExpertComment.author).joinedload(User.reviewer_profile))
-        .order_by(ExpertComment.created_at, ExpertComment.id))
+    comments = db.session.scalars(_agenda_comments_statement(),
+                                  {"session_id": session.id, "case_ids": list(case_items)})
     out: dict[int, list] = {}
     for comment in comments:
         out.setdefault(case_items[comment.case_id], []).append(comment)
     return out
+
+
+@statement
+def _agenda_comments_statement():
+    from portal.reviews.models import ExpertComment
+
+    return (select(ExpertComment).join(Case, Case.id == ExpertComment.case_id)
+            .where(ExpertComment.session_id == bindparam("session_id"),
+                   ExpertComment.case_id.in_(bindparam("case_ids", expanding=True)),
+                   Case.status == CaseStatus.PUBLISHED)
+            .options(joinedload(ExpertComment.author).joinedload(User.reviewer_profile))
+            .order_by(ExpertComment.created_at, ExpertComment.id))
 
 
 def excerpt(markdown_text: str, limit: int = 120) -> str:
@@ -208,12 +216,16 @@ def excerpt(markdown_text: str, limit: int = 120) -> str:
 def sessions_presenting(case: Case) -> list[AgendaItem]:
     """The agenda items in which ``case`` was (or will be) presented, by session date, each with
     its session and the session's title parts, in one query."""
-    return list(db.session.scalars(
-        select(AgendaItem).join(AgendaItem.session)
-        .where(AgendaItem.case_id == case.id)
-        .options(contains_eager(AgendaItem.session).options(
-            joinedload(SharingSession.event), joinedload(SharingSession.series)))
-        .order_by(SharingSession.starts_at, AgendaItem.id)))
+    return list(db.session.scalars(_presenting_statement(), {"case_id": case.id}))
+
+
+@statement
+def _presenting_statement():
+    return (select(AgendaItem).join(AgendaItem.session)
+            .where(AgendaItem.case_id == bindparam("case_id"))
+            .options(contains_eager(AgendaItem.session).options(
+                joinedload(SharingSession.event), joinedload(SharingSession.series)))
+            .order_by(SharingSession.starts_at, AgendaItem.id))
 
 
 def case_items_of(session_ids) -> dict[int, list[AgendaItem]]:
@@ -223,15 +235,20 @@ def case_items_of(session_ids) -> dict[int, list[AgendaItem]]:
     out: dict[int, list[AgendaItem]] = {session_id: [] for session_id in session_ids}
     if not out:
         return out
-    items = db.session.scalars(
-        select(AgendaItem).where(AgendaItem.session_id.in_(list(out)), AgendaItem.kind == AgendaKind.CASE)
-        .options(load_only(AgendaItem.session_id, AgendaItem.position, AgendaItem.kind, AgendaItem.title,
-                           AgendaItem.case_id),
-                 joinedload(AgendaItem.case).load_only(Case.status, Case.org_id))
-        .order_by(AgendaItem.session_id, AgendaItem.position, AgendaItem.id))
-    for item in items:
+    for item in db.session.scalars(_case_items_statement(), {"session_ids": list(out)}):
         out[item.session_id].append(item)
     return out
+
+
+@statement
+def _case_items_statement():
+    return (select(AgendaItem)
+            .where(AgendaItem.session_id.in_(bindparam("session_ids", expanding=True)),
+                   AgendaItem.kind == AgendaKind.CASE)
+            .options(load_only(AgendaItem.session_id, AgendaItem.position, AgendaItem.kind, AgendaItem.title,
+                               AgendaItem.case_id),
+                     joinedload(AgendaItem.case).load_only(Case.status, Case.org_id))
+            .order_by(AgendaItem.session_id, AgendaItem.position, AgendaItem.id))
 
 
 def comment_session_choices(case: Case) -> list[SharingSession]:
