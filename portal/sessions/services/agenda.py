@@ -180,7 +180,6 @@ def case_from_reference(text: str) -> int | None:
 
 def agenda_comments(session: SharingSession) -> dict[int, list]:
     """Expert comments given in this session, per agenda item id (published cases only)."""
-
     case_items = {i.case_id: i.id for i in session.agenda if i.case_id}
     if not case_items or session.id is None:
         return {}
