@@ -86,12 +86,12 @@ def loader_options(build):
 
 def statement(build):
     """Decorator for a function that builds a statement whose values are bind parameters
-    (``bindparam``): build it once per arguments and reuse the object. SQLAlchemy finds a statement's compiled
-    form by a key it computes by walking the whole statement, and remembers the key on the
-    object: a statement built afresh on every view paid that walk each time (the case page's
-    expert comments, with their authors, scores and sessions: about 0.7 ms a view). The
-    arguments choose the statement's shape (booleans, names), never values: each distinct set is
-    kept for the life of the process."""
+    (``bindparam``): build it once per arguments and reuse the object. SQLAlchemy finds a
+    statement's compiled form by a key it computes by walking the whole statement, and remembers
+    the key on the object: a statement built afresh on every view paid that walk each time (the
+    case page's expert comments, with their authors, scores and sessions: about 0.7 ms a view).
+    The arguments choose the statement's shape (booleans, names), never values: each distinct
+    set is kept for the life of the process."""
     return _once_per_arguments(build, lambda built: built)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from portal.cases.models import Case, CaseStatus, FacetVersion, Theme, case_themes
 from portal.extensions import db
+from portal.models_base import statement
 
 CASES = "cases"
 _CHANGED = "portal_cases_changed"
@@ -78,9 +79,9 @@ def cases_version() -> int | None:
     return g.get(_VERSION)
 
 
-@cache
+@statement
 def _version_statement():
-    return select(FacetVersion.version).where(FacetVersion.name == CASES)  # built once: see models_base.statement
+    return select(FacetVersion.version).where(FacetVersion.name == CASES)
 
 
 def cached(name: str, compute, *, seconds: float | None = None):
