@@ -144,6 +144,34 @@ def test_the_toolbar_is_one_tab_stop_walked_with_the_arrow_keys(live_server, pag
     expect(page.locator(".md-editor").first.locator(".md-preview-body p")).to_have_text("社区")
 
 
+def test_typing_before_the_editor_script_has_run_keeps_the_box_focused(live_server, page, people):
+    # editor.js is deferred: on a slow connection the text boxes show, and take typing, before it
+    # wraps each one in its editor. Moving a box in the page takes the focus away from it, and
+    # what was typed next went nowhere (a browser test once saved a case without the words just
+    # typed). The script is held back here until the writer is halfway through a word.
+    base = live_server.url
+    log_in(page, base, people["editor"])
+    held = []
+    page.route("**/static/js/editor.js*", lambda route: held.append(route))
+    page.goto(f"{base}/cases/new", wait_until="commit")
+    approach = page.get_by_label("做法", exact=True)
+    approach.click()
+    page.keyboard.type("居民")
+    page.keyboard.press("ArrowLeft")  # the caret between the two words' characters
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the page did not ask for editor.js"
+    expect(page.locator(".md-editor")).to_have_count(0)
+    held[0].continue_()
+    expect(page.locator(".md-editor").filter(has=approach)).to_be_visible()
+
+    page.keyboard.type("议事")  # where the caret was
+    expect(approach).to_have_value("居议事民")
+    assert focused_id(page) == "approach"
+
+
 def _middle(box) -> float:
     return box["y"] + box["height"] / 2
 

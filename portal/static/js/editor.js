@@ -190,6 +190,11 @@
     var pictures = images(textarea);
     var previewing = false, requests = 0;
 
+    // This script is deferred, so the writer may already be typing in the box. Moving it into
+    // the wrapper takes the focus away; give it back with the caret where it was, or the next
+    // keys typed go nowhere.
+    var typing = document.activeElement === textarea;
+    var caret = [textarea.selectionStart, textarea.selectionEnd, textarea.selectionDirection];
     var wrapper = document.createElement("div");
     wrapper.className = "md-editor";
     textarea.parentNode.insertBefore(wrapper, textarea);
@@ -197,6 +202,10 @@
     wrapper.appendChild(panel);
     wrapper.appendChild(textarea);
     wrapper.appendChild(preview);
+    if (typing) {
+      textarea.focus();
+      textarea.setSelectionRange(caret[0], caret[1], caret[2]);
+    }
     preview.id = key + "-preview";
     toggle.setAttribute("aria-controls", preview.id);
 
