@@ -176,6 +176,21 @@ def test_synonyms_and_short_words_inside_longer_ones(app):
     assert found(app, "苗绣") == {2}  # not a dictionary word: also found inside 苗绣坊
 
 
+def test_an_expansion_of_a_word_and_a_lone_character_matches_only_whole(app):
+    """养老 = 为老服务 (synonyms.txt) segments as 老 + 服务: apart they are in most cases (a 寨老
+    here, 服务 there), so the expansion counts only where it stands whole, and only then is it
+    marked; the word as typed still matches anywhere."""
+    put(app,
+        doc(1, "火塘议事会", "寨老召集村民议事，社工提供服务。"),
+        doc(2, "为老服务驿站", "驿站为老服务，天天开门。"),
+        doc(3, "养老互助点", "村里的养老互助点。"))
+    assert found(app, "养老") == {2, 3}
+    hit = {h.id: h for h in search(app, "养老").hits}[2]
+    marked = str(hit.title_html) + "".join(str(h) for h in hit.highlights)
+    assert "<mark>为老服务</mark>" in marked
+    assert "<mark>服务</mark>" not in marked
+
+
 def test_a_query_of_function_words_only_finds_nothing_and_says_why(app, words):
     result = search(app, "的 和")
     assert result.total == 0 and result.hits == []

@@ -6,6 +6,7 @@ from markupsafe import Markup, escape
 from portal.search import synonyms
 from portal.search.analysis import fold, segment
 from portal.search.parsing import ParsedQuery
+from portal.search.planning import whole_only
 
 # Highlights -------------------------------------------------------------------------------------
 
@@ -17,7 +18,13 @@ def highlight_terms(parsed: ParsedQuery) -> list[str]:
             compact = variant.strip()
             if compact:
                 terms.add(compact.lower())
-            for term, _p, _s, _e in segment(variant, search=False):
+            parts = [term for term, _p, _s, _e in segment(variant, search=False)]
+            # An expansion (or a word with expansions) of words and a lone character is matched
+            # only whole (为老服务: planning.whole_only), so its 服务 alone matched nothing. A lone
+            # word without expansions is searched part by part (老人吃饭难), and its parts are marked.
+            if whole_only(parts) and (variant.lower() != text.lower() or text.lower() in synonyms.table()):
+                continue
+            for term in parts:
                 # Single characters from splitting a longer word would light up everywhere.
                 if len(term) > 1 or len(compact) == 1:
                     terms.add(term)

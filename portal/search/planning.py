@@ -48,8 +48,16 @@ def variants(clause: Clause) -> list[Variant]:
             # dictionary word of two or three characters needs no such help: search-mode
             # segmentation indexes it inside every longer word that contains it.
             substring = compact.lower()
-        out.append(Variant(terms, clause.phrase or " " in text, substring, weight))
+        out.append(Variant(terms, clause.phrase or " " in text or whole_only(terms), substring, weight))
     return out
+
+
+def whole_only(terms: list[str]) -> bool:
+    """Whether a word that segments into these terms is matched only with its parts together:
+    words and a lone character (为老服务 -> 老 服务, 儿童之家 -> 儿童 家) mean something only side
+    by side, since 老 and 服务 apart are in most cases. Words of words only (老人食堂) stay loose:
+    everyday wording often puts them apart (独居老人 … 食堂)."""
+    return len(terms) > 1 and any(len(t) == 1 and _CJK.match(t) for t in terms)
 
 
 def plan(parsed: ParsedQuery, filters: dict[str, str]) -> Plan:
