@@ -115,7 +115,7 @@ def test_pages_link_to_each_other(client, world, factory, app):
 @pytest.mark.parametrize(("query", "field", "words"), [
     ("page=0", "page", "须为正整数"), ("per_page=51", "per_page", "每页数量"), ("theme=abc", "theme", "须为正整数"),
     ("province=火星", "province", "省级行政区"), ("sort=random", "sort", "只能是"),
-    ("year=99999999999999999999", "year", "须为正整数"),
+    ("year=99999999999999999999", "year", "须为不大于 2147483647 的正整数"),
 ])
 def test_invalid_parameters_are_400_with_the_field_named_in_chinese(client, world, query, field, words):
     error = get(client, f"/api/v1/cases?{query}", 400)["error"]

@@ -440,6 +440,16 @@ def test_highlight_comes_from_the_best_passage_deep_in_the_body(app, client, org
     assert "建立社区<mark>微基金</mark>" in page
 
 
+def test_a_snippet_from_a_table_keeps_its_cells_and_rows_apart(app, client, org_id):
+    body = ("服务前后对比如下：\n\n| 指标 | 项目前 | 项目后 |\n|---|:--:|---|\n| 个案 | 不足 5 个 | 41 个 |\n"
+            "| 自主设计的社区项目 | 0 | 4 个 |\n\n居民议事成为常态。")
+    make_case(app, org_id, "议事协商项目", body)
+    [hit] = api(client, "自主设计")["hits"]
+    snippet = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", " ".join(hit["highlights"])))
+    assert "个案 · 不足 5 个 · 41 个； 自主设计的社区项目 · 0 · 4 个；" in snippet, snippet
+    assert "|" not in snippet and "---" not in snippet
+
+
 def test_highlights_escape_case_text(app, client, org_id):
     make_case(app, org_id, "标题<b>加粗</b>", "正文里写着<script>alert(1)</script>微基金。")
     page = page_of(client.get("/search", query_string={"q": "微基金"}))
@@ -558,8 +568,36 @@ def test_odd_queries_never_fail(client, library):
     for q in BAD_QUERIES:
         response = client.get("/search", query_string={"q": q})
         assert response.status_code == 200, repr(q)
-        assert "共找到" in page_of(response), repr(q)
+        assert re.search(r"共找到 \d+ 个案例|共 \d+ 个已发布案例", text_of(page_of(response))), repr(q)
         assert api(client, q)["total"] >= 0
+
+
+def test_a_query_with_nothing_to_search_lists_every_case_and_says_so(client, library):
+    for q, note in (("！！！", "只有标点或符号"), ("OR", "OR 要写在两个词语之间"), ("OR OR", "OR 要写在两个词语之间")):
+        text = text_of(page_of(client.get("/search", query_string={"q": q})))
+        assert note in text, q
+        assert "共 25 个已发布案例" in text and "共找到" not in text, q  # not "“！！！”共找到 25 个案例"
+        assert "汇编为 PDF" not in text, q
+    assert "OR 要写在两个词语之间" not in text_of(page_of(client.get("/search", query_string={"q": "健身器材 OR"})))
+
+
+def test_control_characters_are_not_echoed_back(client, library):
+    page = page_of(client.get("/search", query_string={"q": "健身\x00器材"}))
+    assert "已忽略查询中的控制字符。" in page
+    assert "\x00" not in page and "\ufffd" not in page
+    assert not re.search(r'href="[^"]*%00', page), "links (facets, sort, PDF) carry the query without it"
+    assert 'value="健身 器材"' in page and "<title>搜索：健身 器材" in page
+    assert "“健身 器材”共找到 25 个案例" in text_of(page)
+    only = text_of(page_of(client.get("/search", query_string={"q": "\x00"})))
+    assert "已忽略查询中的控制字符。" in only and "共 25 个已发布案例" in only and "“”" not in only
+
+
+def test_the_filter_panel_is_shown_only_when_it_has_something_to_offer(client, library):
+    found_page = page_of(client.get("/search", query_string={"q": "健身器材"}))
+    assert 'class="with-sidebar"' in found_page and 'class="filter-toggle"' in found_page
+    empty = page_of(client.get("/search", query_string={"q": "潜水艇"}))
+    assert "没有找到符合条件的案例" in empty
+    assert 'class="filter-toggle"' not in empty and "filter-panel" not in empty  # no empty box, no 筛选 button
 
 
 def test_lone_operators_and_unbalanced_quotes_behave_sensibly(client, library):
@@ -597,8 +635,9 @@ def test_page_numbers(client, library):
     response = client.get("/search", query_string={"q": "健身器材", "page": 99999})
     assert response.status_code == 200
     text = text_of(page_of(response))
-    assert "最多显示前 100 页结果。" in text
-    assert "这一页没有结果。" in text
+    assert "最多显示前 100 页结果" not in text, "3 pages: the cap of 100 is not what emptied the page"
+    assert "这一页没有结果：共 3 页。 回到第一页 · 最后一页" in text
+    assert 'href="/search?q=%E5%81%A5%E8%BA%AB%E5%99%A8%E6%9D%90&amp;page=3">最后一页' in page_of(response)
     assert api(client, "健身器材", page=99999)["hits"] == []
 
     for bad in ("abc", "-1", "0", "1.5", "²", "①", "1e3"):
@@ -611,6 +650,16 @@ def test_page_numbers(client, library):
         response = client.get("/api/v1/search", query_string={"q": "健身器材", "page": bad})
         assert response.status_code == 400, bad
         assert response.get_json()["error"]["code"] == 400
+
+
+def test_pages_past_the_cap_show_its_last_page_with_a_note(client, library, monkeypatch):
+    from portal.search import service
+
+    monkeypatch.setattr(service, "MAX_PAGE", 2)  # 3 pages of 10: more than the cap
+    text = text_of(page_of(client.get("/search", query_string={"q": "健身器材", "page": 7})))
+    assert "最多显示前 2 页结果。" in text and "第 2 / 3 页" in text
+    again = text_of(page_of(client.get("/search", query_string={"q": "健身器材", "page": 2})))
+    assert "最多显示前" not in again, "the note is not kept with the result"
 
 
 def test_api_rejects_bad_parameters_as_json(client, library):

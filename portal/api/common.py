@@ -54,9 +54,13 @@ def _cors(response: Response) -> Response:
 def Int(name: str, *, minimum: int = 1, maximum: int = INT_MAX, range_message=None, **kwargs) -> fields.Integer:  # noqa: N802
     """An integer parameter; out-of-range or malformed values are a 400 naming the parameter."""
     message = _l("参数 %(name)s 须为正整数", name=name) if minimum >= 1 else _l("参数 %(name)s 须为整数", name=name)
+    # A number too large is named as such (page=99999999999999999999 is positive, just too big).
+    too_large = (_l("参数 %(name)s 须为不大于 %(max)d 的正整数", name=name, max=maximum) if minimum >= 1
+                 else _l("参数 %(name)s 须为不大于 %(max)d 的整数", name=name, max=maximum))
     return fields.Integer(
         strict=False,
-        validate=validate.Range(min=minimum, max=maximum, error=range_message or message),
+        validate=[validate.Range(min=minimum, error=range_message or message),
+                  validate.Range(max=maximum, error=range_message or too_large)],
         error_messages={"invalid": message, "null": message}, **kwargs)
 
 

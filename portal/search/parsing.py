@@ -51,9 +51,9 @@ class ParsedQuery:
             len(g) == 1 and not g[0].phrase for g in self.groups)
 
 
-def clean(raw: str) -> tuple[str, list[str]]:
-    notes = []
-    raw = (raw or "")[:MAX_QUERY_CHARS * 5]  # the rest is cut anyway: no work for a huge query
+def _without_controls(raw: str) -> tuple[str, bool]:
+    """The text with format characters dropped and other control characters made spaces, and
+    whether it held a real control character (NUL, ESC; not a tab or a line break)."""
     chars, control = [], False
     for ch in raw:
         category = unicodedata.category(ch)
@@ -63,7 +63,18 @@ def clean(raw: str) -> tuple[str, list[str]]:
             control = control or (category == "Cc" and ch not in "\t\n\r")
             ch = " "
         chars.append(ch)
-    text = "".join(chars)
+    return "".join(chars), control
+
+
+def printable(raw: str) -> str:
+    """The query as a page may echo it (search box, title, links): what the search read."""
+    return _without_controls(raw or "")[0].strip()
+
+
+def clean(raw: str) -> tuple[str, list[str]]:
+    notes = []
+    raw = (raw or "")[:MAX_QUERY_CHARS * 5]  # the rest is cut anyway: no work for a huge query
+    text, control = _without_controls(raw)
     if control:
         notes.append(_("已忽略查询中的控制字符。"))
     if len(text) > MAX_QUERY_CHARS:
@@ -78,12 +89,13 @@ def clean(raw: str) -> tuple[str, list[str]]:
 def parse(raw: str) -> ParsedQuery:
     text, notes = clean(raw)
     parsed = ParsedQuery(notes=notes)
-    pending_or = False
+    pending_or = stray_or = False
     for token in _TOKEN.findall(text):
         negated = token.startswith("-")
         body = token[1:] if negated else token
         if body == "OR" and not negated:
             pending_or = bool(parsed.groups)
+            stray_or = stray_or or not pending_or
             continue
         phrase = body.startswith('"')
         body = body.strip('"').strip()
@@ -104,4 +116,6 @@ def parse(raw: str) -> ParsedQuery:
         pending_or = False
     if parsed.empty and not parsed.excluded and text and not any(ch.isalnum() for ch in text):
         parsed.notes.append(_("查询中没有可以搜索的文字（只有标点或符号），以下显示全部案例。"))
+    elif parsed.empty and not parsed.excluded and stray_or:
+        parsed.notes.append(_("OR 要写在两个词语之间（例如：养老 OR 助餐），以下显示全部案例。"))
     return parsed

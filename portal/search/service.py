@@ -18,6 +18,7 @@ or in the callers depends on it.
 """
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping
@@ -83,11 +84,14 @@ def search(q: str = "", filters: Mapping[str, str] | None = None, sort: str = "r
         raise QueryError("页码须为正整数")
     parsed = parse(q)
     notes = list(parsed.notes)
-    if page > MAX_PAGE:
-        notes.append(f"最多显示前 {MAX_PAGE} 页结果。")
-        page = MAX_PAGE
-    return get_backend().search(SearchRequest(q=q, parsed=parsed, filters=filters, sort=sort, page=page,
-                                              per_page=per_page, notes=notes))
+    capped = page > MAX_PAGE
+    page = min(page, MAX_PAGE)
+    result = get_backend().search(SearchRequest(q=q, parsed=parsed, filters=filters, sort=sort, page=page,
+                                                per_page=per_page, notes=notes))
+    if capped and result.pages > MAX_PAGE:  # (past the last page of fewer, the page says so itself)
+        # (a copy: a backend may keep the result it returned in its cache)
+        result = dataclasses.replace(result, notes=[*result.notes, f"最多显示前 {MAX_PAGE} 页结果。"])
+    return result
 
 
 def read_params(args) -> dict:

@@ -1,6 +1,7 @@
 from flask import Blueprint, jsonify, render_template, request, url_for
 
 from portal.search import service, suggestions
+from portal.search.parsing import parse, printable
 from portal.sessions.search import find_sessions
 
 bp = Blueprint("search", __name__)
@@ -17,9 +18,14 @@ def search_page():
         params = {"q": request.args.get("q", ""), "filters": {}, "sort": "relevance", "page": 1, "per_page": 10}
         result = service.search(q=params["q"][:200])
     popular = [] if result.total or result.partial else service.facets().get("theme", [])[:10]
+    parsed = parse(params["q"])
+    # What the page echoes (box, title, links): without the control characters the search ignored
+    # (a NUL showed as "�"); a query with nothing to search lists every case, and says so.
+    params = {**params, "q": printable(params["q"])}
+    searched = bool(params["q"]) and not (parsed.empty and not parsed.excluded)
     sessions, sessions_total = ([], 0) if error or params["page"] > 1 else find_sessions(params["q"])
     return render_template("search/results.html", result=result, params=params, facets=service.FACETS, error=error,
-                           popular=popular, sessions=sessions, sessions_total=sessions_total), 400 if error else 200
+                           popular=popular, sessions=sessions, sessions_total=sessions_total, searched=searched), 400 if error else 200
 
 
 @bp.route("/search/suggest")

@@ -241,6 +241,13 @@ def test_phone_lists_show_results_first_and_chips_remove_filters(live_server, pa
     assert "theme" not in args and args == {"q": "议事会", "province": "四川省"}
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
+    # A pasted address as the query: its echo wraps instead of widening the page; nothing found,
+    # so there is no 筛选 button opening an empty panel.
+    page.goto(f"{base}/search?q=https://mp.example.org/s/Xq3kLmN0pQrStUvWxYz_AbCdEfGhIjKlMnOpQrStUv")
+    expect(page.get_by_text("没有找到符合条件的案例")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    expect(page.locator(".filter-toggle")).to_have_count(0)
+
 
 def test_phone_admin_tables_are_cards(live_server, page, world):
     base = live_server.url

@@ -76,6 +76,12 @@ def test_header_suggestions_on_a_desktop_screen(live_server, page, world):
     expect(options.nth(0)).to_have_text(re.compile(rf"^{TITLE}\s*案例$"))
     expect(options.nth(1)).to_have_text(re.compile(rf"^{NEIGHBOURS}\s*单位$"))
     assert_list_below_box(page, box, listbox)
+    # Wider than the header's narrow box (a case title on one line, not five), growing leftwards.
+    b, lb = box.bounding_box(), listbox.bounding_box()
+    assert lb["width"] >= 400 > b["width"], (b, lb)
+    assert abs((lb["x"] + lb["width"]) - (b["x"] + b["width"])) <= 1, (b, lb)
+    first = options.nth(0).bounding_box()
+    assert first["height"] < 2.5 * 24, first  # the case title on one line (two at most)
 
     # Escape closes and keeps the text; ArrowDown opens again.
     box.press("Escape")
@@ -108,6 +114,20 @@ def test_header_suggestions_on_a_desktop_screen(live_server, page, world):
     box.press("Enter")
     expect(page).to_have_url(f"{base}/cases/{world['case']}")
     expect(page.get_by_role("heading", name=TITLE, level=1)).to_be_visible()
+
+
+def test_header_suggestions_between_phone_and_desktop_stay_on_screen(live_server, page, world):
+    """From 761 to 1000 pixels the header's box is on the left of a second row: its wider list
+    grows rightwards there (leftwards, it would start off the screen)."""
+    page.set_viewport_size({"width": 900, "height": 800})
+    page.goto(f"{live_server.url}/cases")
+    box = header_box(page)
+    listbox = page.get_by_role("listbox", name="搜索建议")
+    box.press_sequentially("邻里")
+    expect(listbox).to_be_visible()
+    assert_list_below_box(page, box, listbox)
+    b, lb = box.bounding_box(), listbox.bounding_box()
+    assert abs(lb["x"] - b["x"]) <= 1 and lb["width"] >= 400, (b, lb)
 
 
 def test_header_suggestions_on_a_phone(live_server, page, world):

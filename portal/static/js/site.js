@@ -32,6 +32,9 @@
 
     function open() {
       if (!options().length) return;
+      // A list wider than its box (the header's) grows towards the side of the screen with room.
+      var rect = input.getBoundingClientRect();
+      box.classList.toggle("grow-left", rect.left + rect.width / 2 > window.innerWidth / 2);
       box.hidden = false;
       input.setAttribute("aria-expanded", "true");
     }
@@ -95,7 +98,7 @@
         }
         // no active option: the form is submitted as usual
       } else if (e.key === "Escape") {
-        if (!box.hidden) { e.preventDefault(); close(); }  // the first Escape closes, the next clears
+        if (!box.hidden) { e.preventDefault(); close(); }  // the first Escape closes; the next goes on to the page (the phone header's panel closes)
       }
     });
 
