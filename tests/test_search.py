@@ -450,6 +450,17 @@ def test_a_snippet_from_a_table_keeps_its_cells_and_rows_apart(app, client, org_
     assert "|" not in snippet and "---" not in snippet
 
 
+def test_a_snippet_never_ends_or_starts_inside_a_number():
+    from portal.search.highlights import best_passages
+
+    text = "项目" * 30 + "编号20231101的站点 755 个，服务 12345 户。" + "其他" * 40
+    for width in range(8, 60):  # windows starting and ending at every place around the numbers
+        [snippet] = best_passages(text, ["站点"], width=width)
+        plain = re.sub(r"<[^>]+>", "", str(snippet)).strip("…")
+        numbers = re.findall(r"\d+", plain)
+        assert all(n in ("20231101", "755", "12345") for n in numbers), (width, plain)
+
+
 def test_highlights_escape_case_text(app, client, org_id):
     make_case(app, org_id, "标题<b>加粗</b>", "正文里写着<script>alert(1)</script>微基金。")
     page = page_of(client.get("/search", query_string={"q": "微基金"}))
@@ -660,6 +671,41 @@ def test_pages_past_the_cap_show_its_last_page_with_a_note(client, library, monk
     assert "最多显示前 2 页结果。" in text and "第 2 / 3 页" in text
     again = text_of(page_of(client.get("/search", query_string={"q": "健身器材", "page": 2})))
     assert "最多显示前" not in again, "the note is not kept with the result"
+
+
+def test_the_pdf_link_compiles_what_the_page_lists_filters_included(app, client, library):
+    from portal.compilations.services import select_cases
+
+    page = page_of(client.get("/search", query_string={"q": "健身器材", "province": "四川省"}))
+    href = html.unescape(re.search(r'class="compile-link" href="([^"]+)"', page).group(1))
+    assert href.startswith("/compilations/build?") and "filter_province=" in href
+    with app.app_context():
+        narrowed = select_cases("search", "健身器材", {"province": "四川省"})
+        whole = select_cases("search", "健身器材")
+    assert len(narrowed.case_ids) == 5 and len(whole.case_ids) == 25
+    assert "省份：四川省" in narrowed.subtitle and narrowed.name != whole.name  # kept apart in the cache
+    refused = client.get("/compilations/build", query_string={"theme": "1", "filter_year": "2022"})
+    assert refused.status_code == 400 and "筛选条件只能用于搜索结果的汇编" in page_of(refused)
+
+
+def test_pages_and_sort_keep_the_page_size(client, library):
+    page = page_of(client.get("/search", query_string={"q": "健身器材", "per_page": 3}))
+    nxt = html.unescape(re.search(r'<a rel="next" href="([^"]+)"', page).group(1))
+    assert "per_page=3" in nxt and "page=2" in nxt
+    newest = html.unescape(re.search(r'<a href="([^"]+)">最新</a>', page).group(1))
+    assert "per_page=3" in newest
+    assert "per_page" not in html.unescape(re.search(r'<a rel="next" href="([^"]+)"',
+                                                     page_of(client.get("/search", query_string={"q": "健身器材"}))).group(1))
+
+
+def test_the_search_page_in_english(client, library):
+    client.set_cookie("lang", "en")  # the footer's language switch
+    page = page_of(client.get("/search", query_string={"q": "健身器材", "page": "abc"}))
+    assert "Parameter page must be a positive integer" in page and "须为正整数" not in page
+    page = page_of(client.get("/search", query_string={"q": "健身器材", "province": "四川省"}))
+    assert "<title>Search: 健身器材" in page and "：四川省" not in page
+    one = text_of(page_of(client.get("/search", query_string={"q": "！！！", "province": "四川省", "page": 3})))
+    assert "there is 1 page." in one
 
 
 def test_api_rejects_bad_parameters_as_json(client, library):

@@ -296,6 +296,26 @@ def test_few_strict_results_are_followed_by_partial_matches_naming_the_missing_w
 
 
 
+def test_a_dictionary_compound_found_nowhere_is_followed_by_the_cases_holding_its_parts(app):
+    """居家养老 is one word to the segmenter: a case saying 居家 here and 养老 there does not hold
+    it, so strict matching finds nothing and a one-word query has no partial matches. The cases
+    holding its parts follow as the closest results, each naming the word it lacks."""
+    put(app,
+        doc(1, "上门服务", "为居家的独居老人提供养老照护。"),
+        doc(2, "居家安全", "居家安全检查。"),
+        doc(3, "社区书屋", "书屋向居民开放。"))
+    result = search(app, "居家养老")
+    assert result.total == 0 and result.hits == []
+    assert [(h.id, h.missing) for h in result.partial][:1] == [(1, ["居家养老"])]
+    assert {h.id for h in result.partial} <= {1, 2}  # 2 holds one part of two: after 1, if at all
+    assert search(app, "居家养老", filters={"province": "四川省"}).partial == []
+
+    put(app, doc(4, "居家养老服务", "居家养老服务中心。"))
+    result = search(app, "居家养老")
+    assert [h.id for h in result.hits] == [4] and result.partial == []  # found whole: no fallback
+    assert search(app, "五社联动").partial == []  # no parts that cover it: nothing to fall back to
+
+
 def test_each_page_of_a_split_word_ranks_the_whole_word_as_the_full_ranking_does(app):
     """A case holding a split word whole (老人吃饭难) earns a bonus; a backend may skip checking
     the cases that cannot reach the page with it, but a short page is the head of the long one."""

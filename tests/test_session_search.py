@@ -115,3 +115,5 @@ def test_search_page_lists_matching_sessions_next_to_cases(app, client, world):
     both = session_block(client.get("/search", query_string={"q": "专家 OR 养老"}).get_data(as_text=True))
     assert TITLE in both and "养老服务专题交流会" in both
     assert session_block(client.get("/search").get_data(as_text=True)) == ""
+    # Nor with the cases narrowed by a facet: sessions have no theme or year to follow it.
+    assert session_block(client.get("/search", query_string={"q": "社工站", "year": "2022"}).get_data(as_text=True)) == ""

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale
@@ -59,9 +60,10 @@ def _published_ids(ids) -> list[int]:
     return [i for i in ids if i in found]
 
 
-def select_cases(kind: str, value: str) -> Selection:
+def select_cases(kind: str, value: str, filters: dict[str, str] | None = None) -> Selection:
     """The cases of a selection, in the order of the book; a clear refusal for a selection that
-    does not exist or holds no case anyone may read."""
+    does not exist or holds no case anyone may read. ``filters``: a search's facet filters (the
+    search page's theme, province, year ... as chosen there)."""
     from portal.sessions import services as sessions
 
     value = (value or "").strip()
@@ -86,13 +88,21 @@ def select_cases(kind: str, value: str) -> Selection:
 
         if not value:
             raise ValidationError(_("请输入要汇编的搜索词。"))
+        filters = {k: v for k, v in sorted((filters or {}).items()) if v}
         ids = []
-        for page in range(1, MAX_CASES // service.MAX_PER_PAGE + 1):
-            result = service.search(value, page=page, per_page=service.MAX_PER_PAGE)
-            ids += [hit.id for hit in result.hits]
-            if page >= result.pages:
-                break
+        try:
+            for page in range(1, MAX_CASES // service.MAX_PER_PAGE + 1):
+                result = service.search(value, filters=filters, page=page, per_page=service.MAX_PER_PAGE)
+                ids += [hit.id for hit in result.hits]
+                if page >= result.pages:
+                    break
+        except service.QueryError as exc:  # an unknown filter name
+            raise ValidationError(str(exc)) from exc
         title, subtitle = _("“%(q)s”的搜索结果", q=value[:60]), _("案例汇编")
+        if filters:  # the book says what the search was narrowed to, and is kept apart from the whole search's
+            subtitle = _("案例汇编 · %(filters)s", filters=" · ".join(
+                f"{_(service.FACETS[k])}：{v}" for k, v in filters.items()))
+            value = value + "?" + urlencode(filters)
     elif kind == "call":
         from portal.calls import services as calls
 
@@ -173,10 +183,11 @@ def file_of(job: CompilationJob) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
-def request_compilation(user, kind: str, value: str, base_url: str) -> CompilationJob:
+def request_compilation(user, kind: str, value: str, base_url: str,
+                        filters: dict[str, str] | None = None) -> CompilationJob:
     """The job for this selection in its current state: a finished one when it exists (the
     cache), else a new one, laid out at once when small and left to the worker otherwise."""
-    selection = select_cases(kind, value)
+    selection = select_cases(kind, value, filters)
     locale = str(get_locale())
     key = cache_key(selection, locale)
     job = db.session.scalar(select(CompilationJob).where(CompilationJob.key == key))

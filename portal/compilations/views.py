@@ -37,8 +37,12 @@ def build():
     if len(given) != 1:
         return _refused(_("请选择一项要汇编的内容：一场分享会、一次活动、一个主题、一次搜索或自选的案例。"), 400)
     kind, value = given[0]
+    # A search's facet filters come as filter_<facet> (theme= names the theme kind above).
+    filters = {k[len("filter_"):]: v for k, v in request.args.items() if k.startswith("filter_") and v.strip()}
+    if filters and kind != "search":
+        return _refused(_("筛选条件只能用于搜索结果的汇编。"), 400)
     try:
-        job = services.request_compilation(current_user, kind, value, absolute_url("/"))
+        job = services.request_compilation(current_user, kind, value, absolute_url("/"), filters=filters)
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()

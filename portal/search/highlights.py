@@ -59,6 +59,18 @@ def mark(text: str, terms: list[str], spans: list[tuple[int, int]] | None = None
     return Markup("").join(out)
 
 
+def _word_edge(text: str, at: int, step: int, most: int = 12) -> int:
+    """``at`` moved out of a run of Latin letters or digits (755 cut to "75…", a word cut in
+    two), by at most ``most`` characters: backwards for a start (step -1), forwards for an end."""
+    def inside(i: int) -> bool:
+        return 0 < i < len(text) and all(c.isascii() and c.isalnum() for c in (text[i - 1], text[i]))
+    for _ in range(most):
+        if not inside(at):
+            break
+        at += step
+    return at
+
+
 def best_passages(text: str, terms: list[str], width: int = 90, count: int = 2) -> list[Markup]:
     """The windows of ``text`` with the most distinct matched terms (not just the first lines)."""
     if not text:
@@ -69,8 +81,8 @@ def best_passages(text: str, terms: list[str], width: int = 90, count: int = 2) 
         return []
     candidates = []
     for i, (s, _e) in enumerate(spans):
-        start = max(0, s - width // 4)
-        end = min(len(text), start + width)
+        start = _word_edge(text, max(0, s - width // 4), -1)
+        end = _word_edge(text, min(len(text), start + width), 1)
         inside = [(a, b) for a, b in spans[i:] if b <= end]
         distinct = len({lowered[a:b] for a, b in inside})
         candidates.append((distinct, len(inside), -start, start, end, inside))

@@ -24,10 +24,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
+from portal.search.analysis import segment
 from portal.search.backend import CheckReport, IndexBusy, SearchRequest, get_backend
 from portal.search.documents import FACETS, case_document
 from portal.search.parsing import MAX_PAGE, MAX_PER_PAGE, Clause, ParsedQuery, QueryError, parse
@@ -67,7 +69,7 @@ def _filters(filters: Mapping[str, str] | None) -> dict[str, str]:
     filters = {k: v for k, v in (filters or {}).items() if v}
     for name in filters:
         if name not in FACETS:
-            raise QueryError(f"未知的筛选项：{name}")
+            raise QueryError(_("未知的筛选项：%(name)s", name=name))
     return filters
 
 
@@ -77,21 +79,61 @@ def search(q: str = "", filters: Mapping[str, str] | None = None, sort: str = "r
     QueryError for parameters out of range (shown to the user, a 400 in the API)."""
     filters = _filters(filters)
     if sort not in ("relevance", "newest"):
-        raise QueryError("排序方式只能是 relevance 或 newest")
+        raise QueryError(_("排序方式只能是 relevance 或 newest"))
     if not (1 <= per_page <= MAX_PER_PAGE):
-        raise QueryError(f"每页数量须在 1 到 {MAX_PER_PAGE} 之间")
+        raise QueryError(_("每页数量须在 1 到 %(n)d 之间", n=MAX_PER_PAGE))
     if page < 1:
-        raise QueryError("页码须为正整数")
+        raise QueryError(_("页码须为正整数"))
     parsed = parse(q)
     notes = list(parsed.notes)
     capped = page > MAX_PAGE
     page = min(page, MAX_PAGE)
     result = get_backend().search(SearchRequest(q=q, parsed=parsed, filters=filters, sort=sort, page=page,
                                                 per_page=per_page, notes=notes))
+    if not result.total and not result.partial and page == 1 and parsed.plain:
+        result = _closest_through_parts(result, parsed, filters, sort, per_page)
     if capped and result.pages > MAX_PAGE:  # (past the last page of fewer, the page says so itself)
         # (a copy: a backend may keep the result it returned in its cache)
-        result = dataclasses.replace(result, notes=[*result.notes, f"最多显示前 {MAX_PAGE} 页结果。"])
+        result = dataclasses.replace(result, notes=[*result.notes, _("最多显示前 %(n)d 页结果。", n=MAX_PAGE)])
     return result
+
+
+def _parts_of(word: str) -> list[str]:
+    """The words a dictionary compound is made of (居家养老 -> 居家 养老), from the segmenter's
+    search-mode parts: the run of parts side by side that covers most of it, in as few parts as
+    that takes (社会工作服务站 -> 社会 工作 服务站; 乡村振兴重点帮扶县 -> 乡村 振兴 重点 帮扶, a lone
+    character left out). [] unless two parts cover all but one character (五社联动 holds only
+    社联 and 联动: no)."""
+    starting: dict[int, list[tuple[int, str]]] = {}
+    for term, _pos, start, end in segment(word, search=True):
+        if term != word and end - start > 1:
+            starting.setdefault(start, []).append((end, term))
+    best: dict[int, tuple[int, list[str]]] = {len(word): (0, [])}  # from here on: (covered, parts)
+    for at in range(len(word) - 1, -1, -1):
+        options = [best[at + 1]] + [(end - at + best[end][0], [term, *best[end][1]])
+                                    for end, term in starting.get(at, ()) if end in best]
+        best[at] = max(options, key=lambda o: (o[0], -len(o[1])))
+    covered, parts = best[0]
+    return parts if len(parts) >= 2 and covered >= len(word) - 1 else []
+
+
+def _closest_through_parts(result: SearchResult, parsed: ParsedQuery, filters: dict[str, str], sort: str,
+                           per_page: int) -> SearchResult:
+    """Nothing holds a plain query's compound word (居家养老) and nothing comes close: the cases
+    holding its parts (居家 … 养老), shown as the closest results, each naming the whole word it
+    lacks. Never an empty page when the parts are there (issue 11); the same on every backend."""
+    words = [group[0].text for group in parsed.groups]
+    parts = {word: _parts_of(word) for word in words}
+    split = [word for word in words if parts[word]]
+    if not split:
+        return result
+    q = " ".join(" ".join(parts[word]) if parts[word] else word for word in words)
+    other = get_backend().search(SearchRequest(q=q, parsed=parse(q), filters=filters, sort=sort, page=1,
+                                               per_page=per_page, notes=[]))
+    found = [dataclasses.replace(hit, missing=[*split, *hit.missing]) for hit in [*other.hits, *other.partial]]
+    if not found:
+        return result
+    return dataclasses.replace(result, partial=found[:per_page], terms=other.terms, suggestions=[])
 
 
 def read_params(args) -> dict:
@@ -101,7 +143,7 @@ def read_params(args) -> dict:
         if raw == "":
             return default
         if not raw.isdecimal():  # not isdigit(): int() rejects "²" and "①"
-            raise QueryError(f"参数 {name} 须为正整数")
+            raise QueryError(_("参数 %(name)s 须为正整数", name=name))
         return int(raw[:6])
 
     return {

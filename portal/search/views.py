@@ -23,9 +23,16 @@ def search_page():
     # (a NUL showed as "�"); a query with nothing to search lists every case, and says so.
     params = {**params, "q": printable(params["q"])}
     searched = bool(params["q"]) and not (parsed.empty and not parsed.excluded)
-    sessions, sessions_total = ([], 0) if error or params["page"] > 1 else find_sessions(params["q"])
+    # The PDF of what the page lists: the query and its filters (filter_<facet>: theme= names a theme)
+    compile_url = url_for("compilations.build", q=params["q"],
+                          **{f"filter_{name}": value for name, value in params["filters"].items()})
+    # Sessions match the words only: with the cases narrowed by a theme, place or year they would
+    # not follow, and they pushed the few cases found below the fold on a phone.
+    hide_sessions = error or params["page"] > 1 or params["filters"]
+    sessions, sessions_total = ([], 0) if hide_sessions else find_sessions(params["q"])
     return render_template("search/results.html", result=result, params=params, facets=service.FACETS, error=error,
-                           popular=popular, sessions=sessions, sessions_total=sessions_total, searched=searched), 400 if error else 200
+                           popular=popular, sessions=sessions, sessions_total=sessions_total, searched=searched,
+                           compile_url=compile_url, query_words=len(parsed.groups)), 400 if error else 200
 
 
 @bp.route("/search/suggest")
