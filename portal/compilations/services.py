@@ -67,6 +67,8 @@ def select_cases(kind: str, value: str, filters: dict[str, str] | None = None) -
     from portal.sessions import services as sessions
 
     value = (value or "").strip()
+    if filters and kind != "search":
+        raise ValidationError(_("筛选条件只能用于搜索结果的汇编。"))
     if kind == "session":
         session = sessions.get_session(_number(value))
         ids = [i.case_id for i in sessions.ordered_agenda(session) if i.kind == "case" and i.case_id]

@@ -39,8 +39,6 @@ def build():
     kind, value = given[0]
     # A search's facet filters come as filter_<facet> (theme= names the theme kind above).
     filters = {k[len("filter_"):]: v for k, v in request.args.items() if k.startswith("filter_") and v.strip()}
-    if filters and kind != "search":
-        return _refused(_("筛选条件只能用于搜索结果的汇编。"), 400)
     try:
         job = services.request_compilation(current_user, kind, value, absolute_url("/"), filters=filters)
         db.session.commit()

@@ -112,6 +112,25 @@ def split(group: list[Clause]) -> list[str]:
     return parts if len(parts) > 1 else []
 
 
+def compound_parts(word: str) -> list[str]:
+    """The words a dictionary compound is made of (居家养老 -> 居家 养老), from the segmenter's
+    search-mode parts: the run of parts side by side that covers most of it, in as few parts as
+    that takes (社会工作服务站 -> 社会 工作 服务站; 乡村振兴重点帮扶县 -> 乡村 振兴 重点 帮扶, a lone
+    character left out). [] unless two parts cover all but one character (五社联动 holds only
+    社联 and 联动: no)."""
+    starting: dict[int, list[tuple[int, str]]] = {}
+    for term, _pos, start, end in segment(word, search=True):
+        if term != word and end - start > 1:
+            starting.setdefault(start, []).append((end, term))
+    best: dict[int, tuple[int, list[str]]] = {len(word): (0, [])}  # from here on: (covered, parts)
+    for at in range(len(word) - 1, -1, -1):
+        options = [best[at + 1]] + [(end - at + best[end][0], [term, *best[end][1]])
+                                    for end, term in starting.get(at, ()) if end in best]
+        best[at] = max(options, key=lambda o: (o[0], -len(o[1])))
+    covered, parts = best[0]
+    return parts if len(parts) >= 2 and covered >= len(word) - 1 else []
+
+
 def partial_units(plan: Plan) -> dict[str, list[tuple[str, list[Variant]]]]:
     """What partial matches count, for a plain query: query word -> [(part, its variants)]. A
     word the segmenter split (垃圾分类 -> 垃圾 分类) counts by the share of its parts a case

@@ -29,10 +29,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from portal.extensions import db
-from portal.search.analysis import segment
 from portal.search.backend import CheckReport, IndexBusy, SearchRequest, get_backend
 from portal.search.documents import FACETS, case_document
 from portal.search.parsing import MAX_PAGE, MAX_PER_PAGE, Clause, ParsedQuery, QueryError, parse
+from portal.search.planning import compound_parts
 from portal.search.results import PARTIAL_BELOW, Hit, SearchResult
 
 __all__ = [
@@ -98,32 +98,13 @@ def search(q: str = "", filters: Mapping[str, str] | None = None, sort: str = "r
     return result
 
 
-def _parts_of(word: str) -> list[str]:
-    """The words a dictionary compound is made of (居家养老 -> 居家 养老), from the segmenter's
-    search-mode parts: the run of parts side by side that covers most of it, in as few parts as
-    that takes (社会工作服务站 -> 社会 工作 服务站; 乡村振兴重点帮扶县 -> 乡村 振兴 重点 帮扶, a lone
-    character left out). [] unless two parts cover all but one character (五社联动 holds only
-    社联 and 联动: no)."""
-    starting: dict[int, list[tuple[int, str]]] = {}
-    for term, _pos, start, end in segment(word, search=True):
-        if term != word and end - start > 1:
-            starting.setdefault(start, []).append((end, term))
-    best: dict[int, tuple[int, list[str]]] = {len(word): (0, [])}  # from here on: (covered, parts)
-    for at in range(len(word) - 1, -1, -1):
-        options = [best[at + 1]] + [(end - at + best[end][0], [term, *best[end][1]])
-                                    for end, term in starting.get(at, ()) if end in best]
-        best[at] = max(options, key=lambda o: (o[0], -len(o[1])))
-    covered, parts = best[0]
-    return parts if len(parts) >= 2 and covered >= len(word) - 1 else []
-
-
 def _closest_through_parts(result: SearchResult, parsed: ParsedQuery, filters: dict[str, str], sort: str,
                            per_page: int) -> SearchResult:
     """Nothing holds a plain query's compound word (居家养老) and nothing comes close: the cases
     holding its parts (居家 … 养老), shown as the closest results, each naming the whole word it
     lacks. Never an empty page when the parts are there (issue 11); the same on every backend."""
     words = [group[0].text for group in parsed.groups]
-    parts = {word: _parts_of(word) for word in words}
+    parts = {word: compound_parts(word) for word in words}
     split = [word for word in words if parts[word]]
     if not split:
         return result
