@@ -164,6 +164,11 @@ def drain(app: Flask, batch: int = BATCH, lock_timeout: float = 10.0) -> int:
                 # end here, without waiting for the index's writer lock.
                 if session.scalar(select(SearchOutbox.id).limit(1)) is None:
                     return done
+                # End that read before waiting for the lock: on SQLite a transaction reads the
+                # database as it was at its first statement, so rows and cases read after the wait
+                # would miss what another process committed (and indexed) meanwhile, and this pass
+                # would write their older text over it.
+                session.rollback()
                 with backend.batch(timeout=lock_timeout) as index:
                     rows = session.execute(
                         select(SearchOutbox.id, SearchOutbox.entity_id).order_by(SearchOutbox.id).limit(batch)).all()
